@@ -1,0 +1,221 @@
+"""The ``kpi`` command: one entry point with subcommands.
+
+Every subcommand validates its parameters before touching a path or a notebook. A
+:class:`~kpilib.errors.KpilibError` becomes a one-line message on stderr and its exit code;
+never a traceback.
+
+Each handler imports its module lazily so that ``kpi --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kpilib import __version__
+from kpilib.errors import KpilibError, ParameterError
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kpi",
+        description=(
+            "Reproducible KPI reporting for Bangkok Metropolitan Administration units: "
+            "KPI catalogue and scoring, complaint data, validation and per-unit reports."
+        ),
+        epilog="Run 'kpi COMMAND --help' for the options of one command.",
+    )
+    parser.add_argument("--version", action="version", version=f"kpilib {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "catalog",
+        help="list the KPI catalogue",
+        description="List every KPI of the catalogue in params/ with its target, weight and rubric.",
+    )
+    p.add_argument("--json", action="store_true", help="print every field, one JSON object per KPI")
+    p.add_argument("--fy", help="only KPIs that apply in this fiscal year (Buddhist Era, e.g. 2567)")
+    p.set_defaults(handler=_cmd_catalog)
+
+    p = sub.add_parser(
+        "score",
+        help="score one KPI for a value",
+        description="Score one KPI for a value with its rubric and print the result as JSON.",
+    )
+    p.add_argument("--kpi", required=True, help="KPI id or official code (see 'kpi catalog')")
+    p.add_argument("--value", required=True, help="the KPI's value (e.g. 87.5)")
+    p.add_argument(
+        "--scoring",
+        choices=["step", "linear"],
+        help="override the KPI's declared scoring mode",
+    )
+    p.add_argument(
+        "--condition",
+        action="append",
+        default=None,
+        metavar="NAME=true|false",
+        help="a non-numeric rubric condition (repeatable), e.g. report_to_executives=true",
+    )
+    p.set_defaults(handler=_cmd_score)
+
+    p = sub.add_parser(
+        "calendar",
+        help="Thai fiscal calendar look-ups",
+        description="Show the fiscal year, quarter and business-day facts for a date.",
+    )
+    p.add_argument("date", help="a date: ISO (2019-12-06) or Thai (6/12/2562, 6 ธ.ค. 2562)")
+    p.add_argument("--add-business-days", type=int, metavar="N", help="also add N business days")
+    p.set_defaults(handler=_cmd_calendar)
+
+    p = sub.add_parser(
+        "sample-data",
+        help="generate the deterministic sample data set",
+        description=(
+            "Generate a realistic, seeded sample data set for one fiscal year and all 50 "
+            "districts (raw CSV inputs under OUT/raw), with a small known rate of injected defects."
+        ),
+    )
+    p.add_argument("--fy", default="2567", help="fiscal year, Buddhist Era (default 2567)")
+    p.add_argument("--out", default=None, help="output folder (default data/sample)")
+    p.add_argument("--seed", type=int, default=2567, help="random seed (default 2567)")
+    p.add_argument("--scale", type=float, default=1.0, help="volume multiplier (default 1.0)")
+    p.add_argument("--force", action="store_true", help="regenerate even if the folder exists")
+    p.set_defaults(handler=_cmd_sample_data)
+
+    p = sub.add_parser(
+        "ingest",
+        help="turn raw complaint exports into canonical tables",
+        description=(
+            "Read raw exports (Traffy open-data dump, Traffy API v2, canonical event log, "
+            "and the other input tables), write canonical Parquet tables and a quarantine "
+            "file for every row not carried over. Raw files are never modified."
+        ),
+    )
+    p.add_argument("files", nargs="*", help="raw files to ingest (default: every file in DATA/raw)")
+    p.add_argument("--data", default=None, help="data folder (default data/sample)")
+    p.add_argument(
+        "--source",
+        choices=["auto", "traffy-dump", "traffy-api-v2", "event-log"],
+        default="auto",
+        help="the schema of FILES (default: detect from the header)",
+    )
+    p.add_argument("--out", default=None, help="output folder (default DATA/processed)")
+    p.set_defaults(handler=_cmd_ingest)
+
+    p = sub.add_parser(
+        "figures",
+        help="print complaint figures per district",
+        description="Print received / finished / in-progress figures per district and month.",
+    )
+    p.add_argument("--data", default=None, help="data folder (default data/sample)")
+    p.add_argument("--unit", action="append", default=None, help="unit code (repeatable)")
+    p.add_argument("--fy", default=None, help="fiscal year, Buddhist Era")
+    p.set_defaults(handler=_cmd_figures)
+
+    p = sub.add_parser(
+        "validate",
+        help="run the validation suites on a data folder",
+        description=(
+            "Run every expectation suite and domain cross-check on a data folder and print a "
+            "summary. Exit code 0: clean; 1: blocking findings; 2: unusable input."
+        ),
+    )
+    p.add_argument("--data", default=None, help="data folder (default data/sample)")
+    p.add_argument("--fy", default=None, help="fiscal year being reported, Buddhist Era")
+    p.add_argument("--out", default=None, help="where to write results (default outputs/validation)")
+    p.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser(
+        "report",
+        help="render one unit's report",
+        description="Execute the report notebook for one unit and quarter; write HTML (and PDF).",
+    )
+    p.add_argument("--unit", required=True, help="unit code (district geocode, e.g. 1032)")
+    p.add_argument("--fy", required=True, help="fiscal year, Buddhist Era (e.g. 2567)")
+    p.add_argument("--quarter", required=True, help="quarter 1-4")
+    p.add_argument("--data", default=None, help="data folder (default data/sample)")
+    p.add_argument("--out", default=None, help="output folder (default outputs)")
+    p.add_argument("--lang", choices=["th", "en"], default="th", help="report language")
+    p.add_argument("--pdf", action="store_true", help="also print a PDF with Chromium")
+    p.set_defaults(handler=_cmd_report)
+
+    p = sub.add_parser(
+        "run",
+        help="render every unit's report for a quarter (the scheduled batch)",
+        description=(
+            "Ingest and validate once, then render the report of every unit the catalogue "
+            "assigns KPIs to, in parallel and incrementally, with an index and a summary."
+        ),
+    )
+    p.add_argument("--fy", default="2567", help="fiscal year, Buddhist Era (default 2567)")
+    p.add_argument("--quarter", default="1", help="quarter 1-4 or 'all' (default 1)")
+    p.add_argument("--unit", action="append", default=None, help="unit code (repeatable)")
+    p.add_argument("--data", default=None, help="data folder (default data/sample)")
+    p.add_argument("--out", default=None, help="output folder (default outputs)")
+    p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: CPU count)")
+    p.add_argument("--pdf", action="store_true", help="also print PDFs with Chromium")
+    p.add_argument("--force", action="store_true", help="re-render even unchanged reports")
+    p.set_defaults(handler=_cmd_run)
+    return parser
+
+
+def _not_built(name: str) -> int:
+    raise ParameterError(f"'kpi {name}' is not available in this build")
+
+
+def _cmd_catalog(args: argparse.Namespace) -> int:
+    return _not_built("catalog")
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    return _not_built("score")
+
+
+def _cmd_calendar(args: argparse.Namespace) -> int:
+    return _not_built("calendar")
+
+
+def _cmd_sample_data(args: argparse.Namespace) -> int:
+    return _not_built("sample-data")
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    return _not_built("ingest")
+
+
+def _cmd_figures(args: argparse.Namespace) -> int:
+    return _not_built("figures")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    return _not_built("validate")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    return _not_built("report")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    return _not_built("run")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``kpi`` command line and return its exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except KpilibError as exc:
+        print(f"kpi {args.command}: error: {exc.one_line()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"kpi {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
