@@ -173,7 +173,31 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_calendar(args: argparse.Namespace) -> int:
-    return _not_built("calendar")
+    from kpilib import calendar as cal
+
+    day = cal.parse_thai_date(args.date, assume_era="be")
+    bc = cal.business_calendar()
+    fy, q = cal.fiscal_quarter(day)
+    q_start, q_end = cal.quarter_bounds(fy, q)
+    holiday = bc.holiday_name(day)
+    lines = [
+        f"วันที่ (date)            {cal.format_thai_date(day, style='long')}  ({day.isoformat()})",
+        f"ปีงบประมาณ (FY)         {fy}  ไตรมาส (quarter) {q}",
+        f"ไตรมาส (quarter range)  {cal.format_thai_date(q_start, style='short')} – "
+        f"{cal.format_thai_date(q_end, style='short')}",
+        f"วันทำการ (business day) {'ใช่ (yes)' if bc.is_business_day(day) else 'ไม่ใช่ (no)'}"
+        + (f"  – {holiday}" if holiday else ""),
+    ]
+    if args.add_business_days is not None:
+        if args.add_business_days < 0:
+            raise ParameterError("--add-business-days must be >= 0")
+        later = bc.add_business_days(day, args.add_business_days)
+        lines.append(
+            f"+{args.add_business_days} วันทำการ (nth business day from the day after) "
+            f"{cal.format_thai_date(later, style='long')}  ({later.isoformat()})"
+        )
+    print("\n".join(lines))
+    return 0
 
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:

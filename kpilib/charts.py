@@ -1,0 +1,493 @@
+"""Report charts: matplotlib figures titled and labelled in Thai with the bundled Sarabun font.
+
+Every chart function returns a :class:`matplotlib.figure.Figure` built with the
+object-oriented API (no ``pyplot`` state, nothing shown, nothing saved). Use
+:func:`figure_html` to embed a figure in a report as a self-contained ``<img>`` (PNG in a
+``data:`` URI, written without a date so the same figure gives the same bytes).
+
+The small ``*_table`` helpers turn canonical tables (``tickets``) into the frames the charts
+draw; they are pure pandas functions and never modify their input.
+
+Importing this module does nothing: the font is registered with matplotlib the first time a
+chart is drawn (:func:`use_thai_font`).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kpilib.paths import package_dir
+
+FONT_FAMILY = "Sarabun"
+"""The family name of the bundled Thai font."""
+
+AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0–7 วัน", 0, 7),
+    ("8–14 วัน", 8, 14),
+    ("15–30 วัน", 15, 30),
+    ("31 วันขึ้นไป", 31, None),
+)
+"""Backlog ageing buckets: (label, first day, last day or None for open-ended), calendar days."""
+
+_THAI_MONTHS_SHORT = (
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+)
+
+_COLOURS = {
+    "main": "#1f4e79",
+    "second": "#e07b39",
+    "target": "#2e7d32",
+    "plan": "#8e24aa",
+    "muted": "#b0bec5",
+    "highlight": "#c62828",
+}
+
+
+def font_paths() -> dict[str, Path]:
+    """Return the bundled font files by style (``regular``, ``bold``)."""
+    folder = package_dir() / "fonts"
+    return {"regular": folder / "Sarabun-Regular.ttf", "bold": folder / "Sarabun-Bold.ttf"}
+
+
+@cache
+def use_thai_font() -> str:
+    """Register the bundled Sarabun fonts with matplotlib (once) and return the family name."""
+    from matplotlib import font_manager
+
+    for path in font_paths().values():
+        font_manager.fontManager.addfont(str(path))
+    return FONT_FAMILY
+
+
+def _rc() -> dict[str, Any]:
+    family = use_thai_font()
+    return {
+        "font.family": [family],
+        "font.sans-serif": [family, "DejaVu Sans"],
+        "axes.unicode_minus": False,
+        "svg.hashsalt": "kpilib",
+        "figure.dpi": 100,
+        "savefig.dpi": 110,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titleweight": "bold",
+        "axes.titlesize": 13,
+        "axes.labelsize": 11,
+    }
+
+
+def _figure(*, width: float = 8.0, height: float = 4.2) -> Any:
+    import matplotlib
+
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(_rc()):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        ax = fig.add_subplot()
+    return fig, ax
+
+
+def _styled(fn: Any) -> Any:
+    """Run a chart builder inside the Thai rc context (fonts resolve at draw time too)."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import matplotlib
+
+        with matplotlib.rc_context(_rc()):
+            return fn(*args, **kwargs)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+    return wrapper
+
+
+def figure_png(fig: Any) -> bytes:
+    """Return the figure as PNG bytes, without a date in the metadata (deterministic)."""
+    import matplotlib
+
+    buf = io.BytesIO()
+    with matplotlib.rc_context(_rc()):
+        fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def figure_html(fig: Any, *, alt: str = "") -> str:
+    """Return an ``<img>`` element holding the figure as an embedded PNG.
+
+    Args:
+        fig: A matplotlib figure.
+        alt: Alternative text (escaped).
+
+    Returns:
+        HTML text with a ``data:image/png;base64`` URI; opens offline.
+    """
+    data = base64.b64encode(figure_png(fig)).decode("ascii")
+    return (
+        f'<figure class="kpi-chart"><img alt="{html.escape(alt)}" '
+        f'src="data:image/png;base64,{data}"/></figure>'
+    )
+
+
+def thai_month_label(year: int, month: int) -> str:
+    """Return a short Thai month label with the BE year, e.g. ``ต.ค. 66``."""
+    return f"{_THAI_MONTHS_SHORT[month - 1]} {(year + 543) % 100:02d}"
+
+
+def _empty(ax: Any, text: str = "ไม่มีข้อมูล") -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=14)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+# ---------------------------------------------------------------- charts
+
+
+@_styled
+def result_by_quarter(
+    rows: Sequence[Mapping[str, Any]] | pd.DataFrame,
+    *,
+    title: str,
+    unit_label: str = "",
+) -> Any:
+    """Bar chart of a KPI's result per quarter, with its target and quarterly plan.
+
+    Args:
+        rows: One row per quarter with ``quarter`` (1-4), ``value`` (result or None), and
+            optionally ``target`` and ``plan``.
+        title: Chart title (Thai).
+        unit_label: The value's unit for the y axis (e.g. ``ร้อยละ``).
+
+    Returns:
+        The figure.
+    """
+    df = pd.DataFrame(list(rows) if not isinstance(rows, pd.DataFrame) else rows)
+    fig, ax = _figure(width=7.0, height=3.8)
+    if df.empty:
+        _empty(ax)
+        ax.set_title(title)
+        return fig
+    labels = [f"ไตรมาส {int(q)}" for q in df["quarter"]]
+    values = pd.to_numeric(df.get("value"), errors="coerce")
+    x = list(range(len(df)))
+    bars = ax.bar(x, values.fillna(0), color=_COLOURS["main"], width=0.55, label="ผลงาน")
+    for xi, v, bar in zip(x, values, bars, strict=True):
+        text = "ไม่มีข้อมูล" if pd.isna(v) else f"{v:,.2f}"
+        ax.annotate(
+            text,
+            (xi, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            xytext=(0, 2),
+            textcoords="offset points",
+        )
+    if "plan" in df and pd.to_numeric(df["plan"], errors="coerce").notna().any():
+        ax.plot(
+            x,
+            pd.to_numeric(df["plan"], errors="coerce"),
+            marker="o",
+            color=_COLOURS["plan"],
+            label="แผนรายไตรมาส",
+        )
+    if "target" in df and pd.to_numeric(df["target"], errors="coerce").notna().any():
+        target = pd.to_numeric(df["target"], errors="coerce").dropna().iloc[-1]
+        ax.axhline(target, color=_COLOURS["target"], linestyle="--", label=f"ค่าเป้าหมาย {target:g}")
+    ax.set_xticks(x, labels)
+    ax.set_ylabel(unit_label or "ผลงาน")
+    ax.set_xlabel("ไตรมาส (ปีงบประมาณ)")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=9, frameon=False)
+    ax.margins(y=0.15)
+    return fig
+
+
+@_styled
+def monthly_trend(frame: pd.DataFrame, *, title: str = "เรื่องร้องเรียนรับใหม่และเสร็จสิ้นรายเดือน") -> Any:
+    """Line chart of complaints received and finished per month.
+
+    Args:
+        frame: Columns ``year`` (CE), ``month``, ``received``, ``finished``.
+        title: Chart title.
+
+    Returns:
+        The figure.
+    """
+    fig, ax = _figure()
+    if frame.empty:
+        _empty(ax)
+        ax.set_title(title)
+        return fig
+    labels = [thai_month_label(int(y), int(m)) for y, m in zip(frame["year"], frame["month"], strict=True)]
+    x = list(range(len(frame)))
+    ax.plot(x, frame["received"], marker="o", color=_COLOURS["main"], label="รับเรื่อง")
+    ax.plot(x, frame["finished"], marker="s", color=_COLOURS["second"], label="ดำเนินการเสร็จสิ้น")
+    ax.set_xticks(x, labels, rotation=0)
+    ax.set_ylabel("จำนวนเรื่อง")
+    ax.set_xlabel("เดือน")
+    ax.set_title(title)
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False)
+    return fig
+
+
+@_styled
+def district_position(
+    frame: pd.DataFrame,
+    *,
+    unit_code: str,
+    title: str,
+    value_label: str = "ร้อยละ",
+    target: float | None = None,
+) -> Any:
+    """Horizontal bars of every district's value, the reported unit highlighted.
+
+    Args:
+        frame: Columns ``unit_code``, ``name`` (Thai), ``value`` (None = no data).
+        unit_code: The unit to highlight.
+        title: Chart title.
+        value_label: Axis label for the values.
+        target: Draw the KPI's target as a vertical line.
+
+    Returns:
+        The figure (tall enough for 50 districts).
+    """
+    df = frame.copy()
+    df["value"] = pd.to_numeric(df["value"], errors="coerce")
+    df = df.sort_values(["value", "unit_code"], ascending=[True, False], na_position="first")
+    fig, ax = _figure(width=8.0, height=max(3.0, 0.2 * len(df) + 1.2))
+    if df.empty:
+        _empty(ax)
+        ax.set_title(title)
+        return fig
+    colours = [
+        _COLOURS["highlight"] if code == unit_code else _COLOURS["muted"] for code in df["unit_code"]
+    ]
+    y = list(range(len(df)))
+    ax.barh(y, df["value"].fillna(0), color=colours, height=0.7)
+    ax.set_yticks(y, list(df["name"]), fontsize=8)
+    if target is not None:
+        ax.axvline(target, color=_COLOURS["target"], linestyle="--", label=f"ค่าเป้าหมาย {target:g}")
+        ax.legend(frameon=False, loc="lower right")
+    ranked = df.dropna(subset=["value"]).sort_values("value", ascending=False)
+    if unit_code in set(ranked["unit_code"]):
+        rank = list(ranked["unit_code"]).index(unit_code) + 1
+        ax.set_title(f"{title}\nอันดับที่ {rank} จาก {len(ranked)} เขต")
+    else:
+        ax.set_title(title)
+    ax.set_xlabel(value_label)
+    ax.set_ylabel("สำนักงานเขต")
+    return fig
+
+
+@_styled
+def complaints_by_type(counts: pd.Series, *, title: str = "เรื่องร้องเรียนแยกตามประเภท", top: int = 12) -> Any:
+    """Horizontal bars of complaint counts per type (the largest ``top`` types).
+
+    Args:
+        counts: Count per type (index = Thai type name).
+        title: Chart title.
+        top: How many types to show; the rest are summed as ``อื่น ๆ``.
+
+    Returns:
+        The figure.
+    """
+    s = counts.sort_values(ascending=False)
+    if len(s) > top:
+        s = pd.concat([s.iloc[:top], pd.Series({"อื่น ๆ": s.iloc[top:].sum()})])
+    s = s.iloc[::-1]
+    fig, ax = _figure(width=8.0, height=max(2.5, 0.32 * len(s) + 1.2))
+    if s.empty:
+        _empty(ax)
+        ax.set_title(title)
+        return fig
+    y = list(range(len(s)))
+    ax.barh(y, s.values, color=_COLOURS["main"])
+    ax.set_yticks(y, [str(i) for i in s.index])
+    for yi, v in zip(y, s.values, strict=True):
+        ax.annotate(f"{int(v):,}", (v, yi), va="center", fontsize=8, xytext=(3, 0), textcoords="offset points")
+    ax.set_xlabel("จำนวนเรื่อง")
+    ax.set_title(title)
+    ax.margins(x=0.1)
+    return fig
+
+
+@_styled
+def backlog_ageing(counts: pd.Series, *, title: str = "อายุเรื่องค้างดำเนินการ") -> Any:
+    """Bar chart of open complaints per ageing bucket (0–7 / 8–14 / 15–30 / 31+ days).
+
+    Args:
+        counts: Count per bucket label, in bucket order (see :func:`backlog_ageing_table`).
+        title: Chart title.
+
+    Returns:
+        The figure.
+    """
+    fig, ax = _figure(width=7.0, height=3.6)
+    x = list(range(len(counts)))
+    colours = ["#66bb6a", "#ffca28", "#fb8c00", "#c62828"][: len(counts)]
+    bars = ax.bar(x, counts.values, color=colours, width=0.6)
+    for xi, bar in zip(x, bars, strict=True):
+        ax.annotate(
+            f"{int(bar.get_height()):,}",
+            (xi, bar.get_height()),
+            ha="center",
+            va="bottom",
+            xytext=(0, 2),
+            textcoords="offset points",
+        )
+    ax.set_xticks(x, [str(i) for i in counts.index])
+    ax.set_xlabel("อายุเรื่องนับจากวันที่รับแจ้ง")
+    ax.set_ylabel("จำนวนเรื่องที่ยังไม่เสร็จ")
+    ax.set_title(title)
+    ax.margins(y=0.15)
+    return fig
+
+
+@_styled
+def time_to_finish(days: pd.Series, *, title: str = "ระยะเวลาดำเนินการจนเสร็จสิ้น") -> Any:
+    """Histogram of days from receipt to finish.
+
+    Args:
+        days: Days to finish, one value per finished complaint.
+        title: Chart title.
+
+    Returns:
+        The figure.
+    """
+    fig, ax = _figure()
+    d = pd.to_numeric(days, errors="coerce").dropna()
+    if d.empty:
+        _empty(ax)
+    else:
+        upper = max(1.0, float(d.quantile(0.99)))
+        ax.hist(d.clip(upper=upper), bins=30, color=_COLOURS["main"])
+        ax.axvline(float(d.median()), color=_COLOURS["highlight"], linestyle="--", label=f"มัธยฐาน {d.median():.1f} วัน")
+        ax.legend(frameon=False)
+        ax.set_xlabel("จำนวนวัน")
+        ax.set_ylabel("จำนวนเรื่อง")
+    ax.set_title(title)
+    return fig
+
+
+# ---------------------------------------------------------------- data helpers (pure)
+
+
+def _as_of_timestamp(as_of: dt.date | str | pd.Timestamp, like: pd.Series) -> pd.Timestamp:
+    """End of the as-of day, in the zone of ``like`` (if any)."""
+    ts = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    tz = getattr(like.dt, "tz", None) if len(like) else None
+    if tz is not None and ts.tzinfo is None:
+        ts = ts.tz_localize(tz)
+    return ts
+
+
+def _for_unit(tickets: pd.DataFrame, unit_code: str | None) -> pd.DataFrame:
+    if unit_code is None:
+        return tickets
+    return tickets[tickets["unit_code"] == unit_code]
+
+
+def backlog_ageing_table(
+    tickets: pd.DataFrame, *, as_of: dt.date | str, unit_code: str | None = None
+) -> pd.Series:
+    """Count complaints received by ``as_of`` and not finished by then, per ageing bucket.
+
+    Args:
+        tickets: The canonical ``tickets`` table.
+        as_of: The as-of date (end of that day counts).
+        unit_code: Only this unit's complaints (None: all).
+
+    Returns:
+        Counts indexed by the :data:`AGEING_BUCKETS` labels, in order.
+    """
+    t = _for_unit(tickets, unit_code)
+    created = t["created_at"]
+    end = _as_of_timestamp(as_of, created)
+    finished = t["finished_at"]
+    open_mask = (created <= end) & (finished.isna() | (finished > end))
+    age = (end.normalize() - created[open_mask].dt.normalize()).dt.days
+    counts = {}
+    for label, lo, hi in AGEING_BUCKETS:
+        mask = age >= lo if hi is None else (age >= lo) & (age <= hi)
+        counts[label] = int(mask.sum())
+    return pd.Series(counts, name="backlog")
+
+
+def type_counts(
+    tickets: pd.DataFrame,
+    *,
+    start: dt.date | str,
+    end: dt.date | str,
+    unit_code: str | None = None,
+) -> pd.Series:
+    """Count complaints received in ``[start, end]`` per type tag (``ไม่ระบุ`` when none).
+
+    A complaint with several tags counts once for each tag.
+    """
+    t = _for_unit(tickets, unit_code)
+    created = t["created_at"]
+    lo = _as_of_timestamp(start, created) - pd.Timedelta(days=1) + pd.Timedelta(microseconds=1)
+    hi = _as_of_timestamp(end, created)
+    tags = t.loc[(created >= lo) & (created <= hi), "type_tags"].fillna("")
+    exploded = tags.str.split(",").explode().str.strip().replace("", "ไม่ระบุ")
+    if exploded.empty:
+        return pd.Series(dtype="int64", name="count")
+    return exploded.value_counts().rename("count").sort_index(kind="stable").sort_values(
+        ascending=False, kind="stable"
+    )
+
+
+def monthly_received_finished(
+    tickets: pd.DataFrame, *, months: Sequence[tuple[int, int]], unit_code: str | None = None
+) -> pd.DataFrame:
+    """Complaints received and finished in each (CE year, month).
+
+    Args:
+        tickets: The canonical ``tickets`` table.
+        months: The months to count, e.g. ``calendar.fiscal_months(2567)``.
+        unit_code: Only this unit's complaints (None: all).
+
+    Returns:
+        Columns ``year``, ``month``, ``received``, ``finished``.
+    """
+    t = _for_unit(tickets, unit_code)
+
+    def period(s: pd.Series) -> pd.Series:
+        s = s.dropna()
+        return pd.Series(list(zip(s.dt.year, s.dt.month, strict=True)), dtype=object)
+
+    rec = period(t["created_at"]).value_counts()
+    fin = period(t["finished_at"]).value_counts()
+    rows = [
+        {"year": y, "month": m, "received": int(rec.get((y, m), 0)), "finished": int(fin.get((y, m), 0))}
+        for y, m in months
+    ]
+    return pd.DataFrame(rows, columns=["year", "month", "received", "finished"])
+
+
+def days_to_finish(tickets: pd.DataFrame, *, unit_code: str | None = None) -> pd.Series:
+    """Calendar days from receipt to finish of every finished complaint (fractional)."""
+    t = _for_unit(tickets, unit_code)
+    t = t[t["finished_at"].notna() & t["created_at"].notna()]
+    return ((t["finished_at"] - t["created_at"]).dt.total_seconds() / 86400.0).rename("days")
