@@ -350,14 +350,18 @@ def to_bangkok(value: Any, *, assume_tz: str | dt.tzinfo | None = None) -> Any:
         ser = value if isinstance(value.dtype, pd.DatetimeTZDtype) else pd.to_datetime(value)
         if ser.dt.tz is None:
             if assume_tz is None:
-                raise CalendarError("naive timestamps: pass assume_tz= to say which zone they are in")
+                raise CalendarError(
+                    "naive timestamps: pass assume_tz= to say which zone they are in"
+                )
             ser = ser.dt.tz_localize(assume_tz)
         return ser.dt.tz_convert(BANGKOK)
     if isinstance(value, pd.DatetimeIndex):
         idx = value
         if idx.tz is None:
             if assume_tz is None:
-                raise CalendarError("naive timestamps: pass assume_tz= to say which zone they are in")
+                raise CalendarError(
+                    "naive timestamps: pass assume_tz= to say which zone they are in"
+                )
             idx = idx.tz_localize(assume_tz)
         return idx.tz_convert(BANGKOK)
     ts = pd.Timestamp(value)
@@ -568,7 +572,9 @@ class BusinessCalendar:
         return out
 
 
-def thai_holidays(years: Iterable[int], *, extras_path: str | Path | None = None) -> dict[dt.date, str]:
+def thai_holidays(
+    years: Iterable[int], *, extras_path: str | Path | None = None
+) -> dict[dt.date, str]:
     """Thai holidays observed by government offices for the given CE years.
 
     The ``public`` and ``government`` categories of the ``holidays`` package, plus the

@@ -156,6 +156,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: CPU count)")
     p.add_argument("--pdf", action="store_true", help="also print PDFs with Chromium")
     p.add_argument("--force", action="store_true", help="re-render even unchanged reports")
+    # hidden: for comparison, benchmarks and tests
+    p.add_argument(
+        "--engine", choices=["inprocess", "kernel"], default="inprocess", help=argparse.SUPPRESS
+    )
+    p.add_argument("--notebook", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--no-validate", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--no-ingest", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(handler=_cmd_run)
     return parser
 
@@ -165,11 +172,34 @@ def _not_built(name: str) -> int:
 
 
 def _cmd_catalog(args: argparse.Namespace) -> int:
-    return _not_built("catalog")
+    import json
+
+    from kpilib import calendar as cal
+    from kpilib.catalog import kpi_table_text, load_catalog
+
+    fy = cal.require_be_year(args.fy) if args.fy else None
+    cat = load_catalog()
+    if args.json:
+        kpis = cat.kpis if fy is None else cat.kpis_for_year(fy)
+        for k in kpis:
+            print(json.dumps(k.to_dict(), ensure_ascii=False))
+    else:
+        print(kpi_table_text(cat, fy=fy))
+    return 0
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    return _not_built("score")
+    import json
+
+    from kpilib.catalog import load_catalog
+    from kpilib.scoring import parse_conditions, parse_value, score_kpi
+
+    value = parse_value(args.value)
+    conditions = parse_conditions(args.condition)
+    kpi = load_catalog().kpi(args.kpi)
+    result = score_kpi(kpi, value, conditions=conditions, scoring=args.scoring)
+    print(json.dumps({"code": kpi.code, **result.to_dict()}, ensure_ascii=False, indent=2))
+    return 0
 
 
 def _cmd_calendar(args: argparse.Namespace) -> int:
@@ -201,11 +231,37 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:
-    return _not_built("sample-data")
+    import time
+    from pathlib import Path
+
+    from kpilib import paths
+    from kpilib.sample import generate
+
+    out = Path(args.out) if args.out else paths.sample_data_dir()
+    started = time.perf_counter()
+    summary = generate(out, fy=args.fy, seed=args.seed, scale=args.scale, force=args.force)
+    for line in summary.lines():
+        print(line)
+    print(f"generated in {time.perf_counter() - started:.1f} s (synthetic data; see {out / 'README.txt'})")
+    return 0
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    return _not_built("ingest")
+    import time
+    from pathlib import Path
+
+    from kpilib import paths
+    from kpilib.ingest import ingest
+
+    data = Path(args.data) if args.data else paths.sample_data_dir()
+    if not args.files and args.source != "auto":
+        raise ParameterError("--source needs FILES (a data folder's raw/ mixes schemas)")
+    started = time.perf_counter()
+    report = ingest(args.files or None, data_dir=data, source=args.source, out_dir=args.out)
+    for line in report.lines():
+        print(line)
+    print(f"ingested in {time.perf_counter() - started:.1f} s; {report.quarantined_total} rows quarantined")
+    return 0
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
@@ -213,7 +269,25 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    return _not_built("validate")
+    from pathlib import Path
+
+    from kpilib import paths
+    from kpilib.calendar import require_be_year
+    from kpilib.validation import format_summary, run_validation
+
+    fy = require_be_year(args.fy if args.fy is not None else 2567)
+    data = Path(args.data) if args.data else paths.sample_data_dir()
+    out = Path(args.out) if args.out else paths.outputs_dir() / "validation"
+    report = run_validation(data, fy=fy, out_dir=out)
+    print(format_summary(report))
+    for line in report.unusable:
+        print(f"kpi validate: unusable input: {line}", file=sys.stderr)
+    n_block = sum(1 for f in report.findings if f.severity == "blocking")
+    n_warn = len(report.findings) - n_block
+    print(f"{n_block} blocking and {n_warn} warning finding(s); results: {out / 'validation.json'}")
+    if report.data_docs:
+        print(f"data docs: {report.data_docs}")
+    return report.exit_code
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -221,7 +295,23 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    return _not_built("run")
+    from kpilib import batch
+
+    plan = batch.plan_run(
+        fy=args.fy,
+        quarter=args.quarter,
+        units=args.unit,
+        data=args.data,
+        out=args.out,
+        jobs=args.jobs,
+        pdf=args.pdf,
+        force=args.force,
+        engine=args.engine,
+        notebook=args.notebook,
+        validate=not args.no_validate,
+        ingest=not args.no_ingest,
+    )
+    return batch.run_batch(plan).exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

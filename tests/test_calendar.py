@@ -40,7 +40,9 @@ def test_fiscal_quarter_of(case):
     assert cal.fiscal_quarter(case["date"]) == (case["fy"], case["quarter"])
 
 
-@pytest.mark.parametrize("case", CASES["quarter_bounds"], ids=_ids(CASES["quarter_bounds"], "quarter"))
+@pytest.mark.parametrize(
+    "case", CASES["quarter_bounds"], ids=_ids(CASES["quarter_bounds"], "quarter")
+)
 def test_quarter_bounds_and_months(case):
     start, end = cal.quarter_bounds(case["fy"], case["quarter"])
     assert (start, end) == (case["start"], case["end"])
@@ -57,8 +59,13 @@ def test_fiscal_months_start_in_october():
 
 @pytest.mark.parametrize(
     ("year", "match"),
-    [(2020, "did you mean 2563"), (2024, "did you mean 2567"), (1900, "not a plausible"),
-     ("25x7", "4-digit"), (True, "must be a year")],
+    [
+        (2020, "did you mean 2563"),
+        (2024, "did you mean 2567"),
+        (1900, "not a plausible"),
+        ("25x7", "4-digit"),
+        (True, "must be a year"),
+    ],
 )
 def test_require_be_year_refuses_ce(year, match):
     with pytest.raises(CalendarError, match=match):
@@ -79,8 +86,12 @@ def test_fiscal_functions_refuse_ce_year():
 
 @pytest.mark.parametrize(
     ("year", "expect", "fragment"),
-    [(2567, "ce", "2567 - 543 = 2024"), (2024, "be", "2024 + 543 = 2567"), (2024, "ce", None),
-     (2567, "be", None)],
+    [
+        (2567, "ce", "2567 - 543 = 2024"),
+        (2024, "be", "2024 + 543 = 2567"),
+        (2024, "ce", None),
+        (2567, "be", None),
+    ],
 )
 def test_era_confusion(year, expect, fragment):
     msg = cal.era_confusion(year, expect=expect)
@@ -133,13 +144,17 @@ def test_add_business_days(bc, case):
     assert bc.add_business_days(case["date"], case["n"]) == case["expected"]
 
 
-@pytest.mark.parametrize("case", CASES["business_days_between"], ids=_ids(CASES["business_days_between"], "start"))
+@pytest.mark.parametrize(
+    "case", CASES["business_days_between"], ids=_ids(CASES["business_days_between"], "start")
+)
 def test_business_days_between(bc, case):
     assert bc.business_days_between(case["start"], case["end"]) == case["expected"]
 
 
 @pytest.mark.parametrize(
-    "case", CASES["last_business_day_of_month"], ids=_ids(CASES["last_business_day_of_month"], "month")
+    "case",
+    CASES["last_business_day_of_month"],
+    ids=_ids(CASES["last_business_day_of_month"], "month"),
 )
 def test_last_business_day_of_month(bc, case):
     assert bc.last_business_day_of_month(case["year"], case["month"]) == case["expected"]
@@ -194,8 +209,11 @@ def test_extra_cabinet_days_from_params(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "match"),
-    [("nonsense: 1\n", "unknown key"), ("holidays:\n  not-a-date: x\n", "not an ISO date"),
-     ("holidays: [1, 2]\n", "expected a mapping")],
+    [
+        ("nonsense: 1\n", "unknown key"),
+        ("holidays:\n  not-a-date: x\n", "not an ISO date"),
+        ("holidays: [1, 2]\n", "expected a mapping"),
+    ],
 )
 def test_bad_holiday_file(tmp_path, text, match):
     p = tmp_path / "holidays.yaml"
