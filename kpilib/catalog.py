@@ -16,7 +16,6 @@ See ``docs/catalog.md`` for how to add a KPI with data only.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -178,6 +177,7 @@ class FormulaPart(BaseModel):
     weight: float = Field(ge=0)
     target: float | None = None
     target_text_th: str | None = None
+    full_marks: float | None = Field(default=None, gt=0)
     definition_th: str | None = None
     formula: FormulaDef
 
@@ -219,6 +219,7 @@ class Kpi(BaseModel):
 
     id: str
     code: str | None = None
+    aliases: tuple[str, ...] = ()
     source: SourceRef
     name_th: str
     name_en: str
@@ -244,6 +245,11 @@ class Kpi(BaseModel):
     published: tuple[PublishedResult, ...] = ()
     rubric: Rubric
     note: str | None = None
+
+    @property
+    def data_ids(self) -> tuple[str, ...]:
+        """Every identifier input data may use for this KPI: id, official code, aliases."""
+        return tuple(x for x in (self.id, self.code, *self.aliases) if x)
 
     @property
     def component_name_th(self) -> str:
@@ -325,7 +331,7 @@ class Catalog:
             ConfigError: If none matches (the message lists the ids).
         """
         for k in self.kpis:
-            if id_or_code in (k.id, k.code):
+            if id_or_code in k.data_ids:
                 return k
         raise ConfigError(
             f"unknown KPI {id_or_code!r}; known ids: {', '.join(k.id for k in self.kpis)}",
@@ -343,11 +349,22 @@ class Catalog:
                 return u
         raise ConfigError(f"unknown unit {code!r}", file=self.path / "units.yaml")
 
-    def find(self, *, document: str, number: str) -> Kpi:
-        """Return the KPI transcribed from seed ``document`` (prefix) with number ``number``."""
+    def find(self, *, document: str, number: str, owner: str | None = None) -> Kpi:
+        """Return the KPI transcribed from seed ``document`` (prefix) with number ``number``.
+
+        Args:
+            document: The seed document name or its prefix (``"003"``).
+            number: The KPI's number in that document (``"4"``).
+            owner: Only a KPI owned by this unit code (seed 003 KPI 4 has a GOVSEC and a
+                district version); default: the first in catalogue order.
+
+        Raises:
+            ConfigError: If none matches.
+        """
         for k in self.kpis:
             if k.source.document.startswith(document) and k.source.number == number:
-                return k
+                if owner is None or owner in k.owners:
+                    return k
         raise ConfigError(f"no KPI from document {document!r} numbered {number!r}")
 
     def _assignments(self, unit: Unit, fy: int) -> list[PlanAssignment]:
@@ -431,7 +448,9 @@ def _read_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", file=path) from None
+        raise ConfigError(
+            f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", file=path
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", file=path) from None
 
@@ -446,7 +465,9 @@ def _loc_to_field(loc: Iterable[Any]) -> str:
     return out
 
 
-def _validation_error(exc: ValidationError, *, file: Path, prefix: str, kpi: str | None) -> ConfigError:
+def _validation_error(
+    exc: ValidationError, *, file: Path, prefix: str, kpi: str | None
+) -> ConfigError:
     err = exc.errors()[0]
     loc = list(err["loc"])
     field = _loc_to_field(loc)
@@ -483,7 +504,9 @@ def _load_units(root: Path) -> tuple[Unit, ...]:
         except Exception as exc:
             raise ConfigError(str(exc), file=path, field=f"units[{i}].code") from None
         if u.code in seen:
-            raise ConfigError(f"unit code {u.code!r} appears twice", file=path, field=f"units[{i}].code")
+            raise ConfigError(
+                f"unit code {u.code!r} appears twice", file=path, field=f"units[{i}].code"
+            )
         seen.add(u.code)
         units.append(u)
     return tuple(units)
@@ -517,7 +540,10 @@ def _check_formula(f: FormulaDef, *, file: Path, kpi: str, field: str) -> None:
         return
     if f.parts:
         raise ConfigError(
-            f"only a composite has parts (kind is {f.kind!r})", file=file, kpi=kpi, field=f"{field}.parts"
+            f"only a composite has parts (kind is {f.kind!r})",
+            file=file,
+            kpi=kpi,
+            field=f"{field}.parts",
         )
     allowed = set(spec.inputs) | set(spec.optional_inputs)
     for name in f.inputs:
@@ -531,12 +557,18 @@ def _check_formula(f: FormulaDef, *, file: Path, kpi: str, field: str) -> None:
     for name in spec.inputs:
         if name not in f.inputs:
             raise ConfigError(
-                f"formula {f.kind} needs input {name!r}", file=file, kpi=kpi, field=f"{field}.inputs"
+                f"formula {f.kind} needs input {name!r}",
+                file=file,
+                kpi=kpi,
+                field=f"{field}.inputs",
             )
     for name in spec.params:
         if name not in f.params:
             raise ConfigError(
-                f"formula {f.kind} needs parameter {name!r}", file=file, kpi=kpi, field=f"{field}.params"
+                f"formula {f.kind} needs parameter {name!r}",
+                file=file,
+                kpi=kpi,
+                field=f"{field}.params",
             )
 
 
@@ -559,14 +591,21 @@ def _load_kpis(root: Path) -> tuple[tuple[Kpi, ...], dict[str, Path]]:
     files: dict[str, Path] = {}
     for path in sorted(p for p in kdir.iterdir() if p.suffix in (".yaml", ".yml")):
         data = _read_yaml(path)
-        if not isinstance(data, dict) or set(data) != {"kpis"} or not isinstance(data["kpis"], list):
+        if (
+            not isinstance(data, dict)
+            or set(data) != {"kpis"}
+            or not isinstance(data["kpis"], list)
+        ):
             raise ConfigError("expected one top-level key 'kpis' holding a list", file=path)
         for i, raw in enumerate(data["kpis"]):
             kid = raw.get("id") if isinstance(raw, dict) else None
             kpi = _parse(Kpi, raw, file=path, prefix="", kpi=str(kid) if kid else f"#{i + 1}")
             if kpi.id in files:
                 raise ConfigError(
-                    f"KPI id appears twice (also in {files[kpi.id].name})", file=path, kpi=kpi.id, field="id"
+                    f"KPI id appears twice (also in {files[kpi.id].name})",
+                    file=path,
+                    kpi=kpi.id,
+                    field="id",
                 )
             try:
                 safe_component(kpi.id, what="KPI id")
@@ -584,7 +623,9 @@ def _load_kpis(root: Path) -> tuple[tuple[Kpi, ...], dict[str, Path]]:
                     field="milestones",
                 )
             if kpi.milestones and set(kpi.milestones) - {1, 2, 3, 4}:
-                raise ConfigError("milestone quarters must be 1-4", file=path, kpi=kpi.id, field="milestones")
+                raise ConfigError(
+                    "milestone quarters must be 1-4", file=path, kpi=kpi.id, field="milestones"
+                )
             _check_measures(kpi, file=path)
             files[kpi.id] = path
             kpis.append(kpi)
@@ -619,7 +660,10 @@ def _load_plans(root: Path, kpis: Mapping[str, Kpi], units: Mapping[str, Unit]) 
             for j, kid in enumerate(a.kpis):
                 if kid not in kpis:
                     raise ConfigError(
-                        f"unknown KPI {kid!r}", file=path, kpi=kid, field=f"assignments[{i}].kpis[{j}]"
+                        f"unknown KPI {kid!r}",
+                        file=path,
+                        kpi=kid,
+                        field=f"assignments[{i}].kpis[{j}]",
                     )
             if a.total_weight is not None:
                 total = sum(kpis[k].weight for k in a.kpis)
@@ -655,12 +699,6 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
-def params_env_dir() -> Path | None:  # pragma: no cover - convenience
-    """``KPILIB_PARAMS`` if set."""
-    env = os.environ.get("KPILIB_PARAMS")
-    return Path(env) if env else None
-
-
 # --------------------------------------------------------------------------- display
 
 
@@ -671,7 +709,7 @@ def kpi_table_text(cat: Catalog, *, fy: int | None = None) -> str:
         cat: The catalogue.
         fy: Only the KPIs the fiscal year's plan names (with the units they apply to).
     """
-    from kpilib.rubric import describe_threshold
+    from kpilib.rubric import bound_texts
 
     kpis = cat.kpis if fy is None else cat.kpis_for_year(fy)
     lines: list[str] = []
@@ -698,16 +736,20 @@ def kpi_table_text(cat: Catalog, *, fy: int | None = None) -> str:
             plan = " / ".join(f"Q{q} {v:g}" for q, v in sorted(k.milestones.items()))
             lines.append(f"  แผนรายไตรมาส: {plan}")
         by = k.rubric.by_level()
+        texts = bound_texts(k.rubric)
         bounds = " | ".join(
-            f"{lv}: {describe_threshold(by[lv])}"
+            f"{lv}: {texts[lv]}"
             + (f" + {', '.join(by[lv].conditions)}" if by[lv].conditions else "")
+            + f" = {k.weight * lv / 5:g} คะแนน"
             for lv in range(5, 0, -1)
         )
         zero = "; ต่ำกว่าระดับ 1: ระดับ 0" if k.rubric.has_level_zero() else ""
         lines.append(f"  เกณฑ์ ({k.rubric.scoring}): {bounds}{zero}")
         if fy is not None:
             units = [u.code for u in cat.units if k in cat.kpis_for_unit(u.code, fy)]
-            shown = ", ".join(units[:6]) + (f" … (รวม {len(units)} หน่วยงาน)" if len(units) > 6 else "")
+            shown = ", ".join(units[:6]) + (
+                f" … (รวม {len(units)} หน่วยงาน)" if len(units) > 6 else ""
+            )
             lines.append(f"  หน่วยงาน: {shown}")
         lines.append("-" * 72)
     return "\n".join(lines)

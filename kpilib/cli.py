@@ -181,10 +181,16 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     cat = load_catalog()
     if args.json:
         kpis = cat.kpis if fy is None else cat.kpis_for_year(fy)
-        for k in kpis:
-            print(json.dumps(k.to_dict(), ensure_ascii=False))
+        text = "".join(json.dumps(k.to_dict(), ensure_ascii=False) + "\n" for k in kpis)
     else:
-        print(kpi_table_text(cat, fy=fy))
+        text = kpi_table_text(cat, fy=fy) + "\n"
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `kpi catalog | head`: the reader left; not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
@@ -265,7 +271,42 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
-    return _not_built("figures")
+    from kpilib import calendar as cal
+    from kpilib import complaints
+    from kpilib.datasets import load_bundle
+
+    bundle = load_bundle(args.data)
+    if not bundle.has_table("tickets"):
+        raise ParameterError(f"{bundle.path}: no tickets table; run 'kpi ingest' first")
+    tickets = bundle.table("tickets")
+    if args.fy is not None:
+        fy = cal.require_be_year(args.fy)
+    else:
+        created = tickets["created_at"].dropna()
+        if created.empty:
+            raise ParameterError(f"{bundle.path}: the tickets table is empty")
+        fy = cal.fiscal_year(created.max().tz_convert(cal.BANGKOK))
+    units = [str(u) for u in args.unit] if args.unit else None
+    table = complaints.monthly_figures_fy(tickets, fy, units=units)
+    if units is None:
+        table = table.loc[table["received"] > 0]
+    if table.empty:
+        print(f"ปีงบประมาณ {fy}: no tickets")
+        return 0
+    print(f"ปีงบประมาณ {fy}: tickets received per district and month, state as of each month's end")
+    header = f"{'unit':<8}{'month':<16}{'received':>9}{'finished':>9}{'in progress':>12}{'% fin.':>8}{'% in pr.':>9}  basis"
+    print(header)
+    for r in table.sort_values(["unit_code", "month"], kind="stable").itertuples():
+        y, m = (int(x) for x in r.month.split("-"))
+        fin = complaints.round_half_up(r.finished_pct)
+        inp = complaints.round_half_up(r.in_progress_pct)
+        print(
+            f"{r.unit_code:<8}{cal.format_thai_month(y, m, long=False):<16}{r.received:>9}"
+            f"{r.finished:>9}{r.in_progress:>12}"
+            f"{'-' if fin is None else f'{fin:.2f}':>8}{'-' if inp is None else f'{inp:.2f}':>9}"
+            f"  {r.state_basis if isinstance(r.state_basis, str) else '-'}"
+        )
+    return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

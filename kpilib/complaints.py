@@ -12,6 +12,7 @@ since 1920); the time of day never matters. A figure "as of" a date includes tha
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -102,6 +103,13 @@ def _as_days(d: np.ndarray) -> np.ndarray:
     return out
 
 
+def _as_dates(d: np.ndarray) -> np.ndarray:
+    """int day numbers -> datetime64[s] at midnight (pandas' own unit, no conversion); NaT kept."""
+    sec = d * 86400
+    sec[d >= _NEVER] = np.iinfo(np.int64).min
+    return sec.view("datetime64[s]")
+
+
 def _from_days(d: np.ndarray) -> np.ndarray:
     """datetime64[D] -> int day numbers; NaT becomes _NEVER."""
     nat = np.isnat(d)
@@ -173,7 +181,9 @@ class _DayTables:
 
     def add(self, d: np.ndarray, n: int) -> np.ndarray:
         if n not in self._add:
-            self._add[n] = _from_days(self.bc.add_business_days_array(self.days.astype("datetime64[D]"), n))
+            self._add[n] = _from_days(
+                self.bc.add_business_days_array(self.days.astype("datetime64[D]"), n)
+            )
         out = np.full(d.shape, _NEVER)
         ok = (d >= self.lo) & (d < self.lo + self.days.size)
         out[ok] = self._add[n][d[ok] - self.lo]
@@ -194,21 +204,25 @@ class _DayTables:
         return out
 
 
-def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Factorize a key column: (int codes, unique values); fast for categoricals."""
+def _codes(series: pd.Series, *, as_object: bool = True) -> tuple[np.ndarray, Any]:
+    """Factorize a key column: (int codes, unique values); fast for categoricals.
+
+    With ``as_object=False`` the unique values stay a pandas array (no Python strings made).
+    """
     if isinstance(series.dtype, pd.CategoricalDtype):
         codes = series.cat.codes.to_numpy().astype(np.int64)
-        return codes, np.asarray(series.cat.categories, dtype=object)
+        cats = series.cat.categories
+        return codes, np.asarray(cats, dtype=object) if as_object else cats
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object) if as_object else uniques
 
 
-def _key_maker(series: pd.Series, values: np.ndarray) -> Any:
+def _key_maker(series: pd.Series, values: Any) -> Any:
     """A function turning codes of ``series`` back into a column (categorical when it was)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         dtype = series.dtype
         return lambda codes: pd.Categorical.from_codes(codes, dtype=dtype)
-    return lambda codes: values[codes]
+    return lambda codes: values.take(codes)
 
 
 def _order_by(group: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -286,6 +300,76 @@ def _group_counts(
     return out
 
 
+@dataclass(frozen=True)
+class _TicketArrays:
+    """The columns of the tickets table the figures need, as numpy arrays (computed once)."""
+
+    created: np.ndarray  # Bangkok day numbers
+    finished: np.ndarray  # Bangkok day numbers, _NEVER when unknown
+    export_only: np.ndarray  # state known only at export time (no finished_at)
+    export_finished: np.ndarray  # ... and that state is finished
+    ucode: np.ndarray
+    uvalues: np.ndarray
+    traffy: np.ndarray  # source names Traffy
+
+    @classmethod
+    def of(cls, tickets: pd.DataFrame) -> _TicketArrays:
+        _require_columns(tickets, "tickets", ("unit_code", "created_at", "finished_at"))
+        created = bangkok_days(tickets["created_at"], table="tickets", column="created_at")
+        fin = bangkok_days(tickets["finished_at"], table="tickets", column="finished_at")
+        if "state_is_export_time" in tickets.columns:
+            export = tickets["state_is_export_time"].fillna(False).to_numpy(dtype=bool)
+        else:
+            export = np.zeros(len(tickets), dtype=bool)
+        export_only = export & (fin >= _NEVER)
+        export_fin = export_only.copy()
+        if export_only.any():
+            scode, svalues = _codes(tickets["state"])
+            export_fin &= np.array([v == FINISHED_STATE for v in svalues], dtype=bool)[scode]
+        ucode, uvalues = _codes(tickets["unit_code"])
+        if "source" in tickets.columns:
+            ccode, cvalues = _codes(tickets["source"])
+            is_t = np.array(["traffy" in str(v).lower() for v in cvalues] + [False], dtype=bool)
+            traffy = is_t[ccode]  # code -1 (missing) picks the trailing False
+        else:
+            traffy = np.zeros(len(tickets), dtype=bool)
+        return cls(created, fin, export_only, export_fin, ucode, uvalues, traffy)
+
+    def _present(self, mask: np.ndarray) -> np.ndarray:
+        codes = np.unique(self.ucode[mask])
+        return self.uvalues[codes[codes >= 0]]
+
+    def month_counts(
+        self, month: str, as_of: dt.date | None, units: Sequence[str] | None
+    ) -> pd.DataFrame:
+        first, last = _month_bounds(month)
+        as_of_d = as_of if as_of is not None else last
+        if as_of_d < first:
+            raise ParameterError(f"as_of {as_of_d} is before the month {month}")
+        window_end = min(last, as_of_d)
+        m = (self.created >= _day_number(first)) & (self.created <= _day_number(window_end))
+        finished = (self.finished <= _day_number(as_of_d)) | self.export_finished
+        unit_list = _unit_index(units, self._present(m) if units is None else None)
+        received, n_fin, n_exp = _group_counts(
+            self.ucode[m], self.uvalues, unit_list, finished[m], self.export_only[m]
+        )
+        in_prog = received - n_fin
+        return pd.DataFrame(
+            {
+                "unit_code": unit_list,
+                "month": month,
+                "as_of": as_of_d,
+                "window_end": window_end,
+                "received": received,
+                "finished": n_fin,
+                "in_progress": in_prog,
+                "finished_pct": _pct(n_fin, received),
+                "in_progress_pct": _pct(in_prog, received),
+                "state_basis": _basis(n_exp, received),
+            }
+        )
+
+
 # --------------------------------------------------------------------------- monthly figures
 
 
@@ -323,33 +407,19 @@ def monthly_figures(
         in_progress, finished_pct, in_progress_pct, state_basis`` (percentages unrounded;
         ``state_basis`` is ``as_of``, ``export_time`` or ``mixed`` — see docs/complaints.md).
     """
-    _require_columns(tickets, "tickets", ("unit_code", "created_at", "finished_at"))
-    first, last = _month_bounds(month)
-    as_of_d = _to_date(as_of, "as_of") if as_of is not None else last
-    if as_of_d < first:
-        raise ParameterError(f"as_of {as_of_d} is before the month {month}")
-    window_end = min(last, as_of_d)
-    created = bangkok_days(tickets["created_at"], table="tickets", column="created_at")
-    in_window = (created >= _day_number(first)) & (created <= _day_number(window_end))
-    sub = tickets.loc[in_window]
-    finished, export = _finished_flags(sub, _day_number(as_of_d))
-    codes, values = _codes(sub["unit_code"])
-    unit_list = _unit_index(units, values)
-    received, n_fin, n_exp = _group_counts(codes, values, unit_list, finished, export)
-    in_prog = received - n_fin
-    return pd.DataFrame(
-        {
-            "unit_code": unit_list,
-            "month": month,
-            "as_of": as_of_d,
-            "window_end": window_end,
-            "received": received,
-            "finished": n_fin,
-            "in_progress": in_prog,
-            "finished_pct": _pct(n_fin, received),
-            "in_progress_pct": _pct(in_prog, received),
-            "state_basis": _basis(n_exp, received),
-        }
+    as_of_d = _to_date(as_of, "as_of") if as_of is not None else None
+    return _TicketArrays.of(tickets).month_counts(month, as_of_d, units)
+
+
+def monthly_figures_fy(
+    tickets: pd.DataFrame, fy: int, *, units: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """:func:`monthly_figures` for the twelve months of a fiscal year, each as of its last day."""
+    fy = cal.require_be_year(fy)
+    arr = _TicketArrays.of(tickets)
+    return pd.concat(
+        [arr.month_counts(f"{y:04d}-{m:02d}", None, units) for y, m in cal.fiscal_months(fy)],
+        ignore_index=True,
     )
 
 
@@ -428,7 +498,6 @@ class ComplianceResult:
     """
 
     tickets: pd.DataFrame
-    checkpoints: pd.DataFrame
     unplaced: pd.DataFrame
     fy: int | None
     cutoff: dt.date
@@ -437,6 +506,16 @@ class ComplianceResult:
     _state_finished: np.ndarray
     _ticket_codes: np.ndarray
     _key_span: int
+    _checkpoint_frame: Any
+
+    @functools.cached_property
+    def checkpoints(self) -> pd.DataFrame:
+        """One row per required step-2 checkpoint (built on first use)."""
+        return self._checkpoint_frame(False)
+
+    def missed_checkpoints(self) -> pd.DataFrame:
+        """The rows of :attr:`checkpoints` that were missed (built without the others)."""
+        return self._checkpoint_frame(True)
 
     def finished_as_of(self, day: dt.date) -> np.ndarray:
         """Per row of :attr:`tickets`: True if its last finished/reopened event by ``day`` is finished."""
@@ -481,7 +560,7 @@ def evaluate_compliance(
     fy_bounds = cal.fiscal_year_bounds(fy) if fy is not None else None
     fy = cal.require_be_year(fy) if fy is not None else None
 
-    tcode, tvalues = _codes(events["ticket_id"])
+    tcode, tvalues = _codes(events["ticket_id"], as_object=False)
     ecode, evalues = _codes(events["event"])
     known = {v: i for i, v in enumerate(EVENT_TYPES)}
     unknown = [v for v in evalues if v not in known]
@@ -491,7 +570,8 @@ def evaluate_compliance(
             file="events",
             column="event",
         )
-    etype = np.array([known[v] for v in evalues], dtype=np.int64)[ecode] if ecode.size else ecode
+    etype = np.array([known[v] for v in evalues] + [-1], dtype=np.int8)[ecode]
+    del ecode
     bangkok_days(events["timestamp"].iloc[:0], table="events", column="timestamp")  # dtype check
     day, ts_s = _bangkok_days_seconds(events["timestamp"])
     valid = (tcode >= 0) & (day < _NEVER)
@@ -505,9 +585,13 @@ def evaluate_compliance(
     received[has_fw] = day[fw[first_fw[has_fw]]]
     received_ts = np.full(n_t, np.iinfo(np.int64).min)
     received_ts[has_fw] = ts_s[fw[first_fw[has_fw]]]
-    ucode, uvalues = _codes(events["unit_code"])
+    # the unit of the first forwarded event (factorized on those rows only)
+    fw_rows = fw[first_fw[has_fw]]
+    ucode_fw, uvalues = _codes(events["unit_code"].take(fw_rows))
+    unit_code_of = np.full(n_t, -1, dtype=np.int64)
+    unit_code_of[has_fw] = ucode_fw
     unit = np.empty(n_t, dtype=object)
-    unit[has_fw] = uvalues[ucode[fw[first_fw[has_fw]]]]
+    unit[has_fw] = uvalues[ucode_fw]
     received_from = np.where(has_fw, "forwarded", "").astype(object)
 
     unplaced_ids: list[Any] = []
@@ -516,7 +600,7 @@ def evaluate_compliance(
         missing = np.flatnonzero(~has_fw)
         if tickets is not None and len(tickets):
             tk = tickets.set_index(tickets["ticket_id"].astype(str))
-            ids = pd.Index([str(x) for x in tvalues[missing]])
+            ids = pd.Index([str(x) for x in np.asarray(tvalues.take(missing), dtype=object)])
             found = ids.isin(tk.index)
             if found.any():
                 sub = tk.loc[ids[found]]
@@ -526,10 +610,11 @@ def evaluate_compliance(
                 unit[idx] = sub["unit_code"].astype(str).to_numpy()
                 received_from[idx] = "created_at"
         still = np.flatnonzero(received >= _NEVER)
-        unplaced_ids.extend(tvalues[still].tolist())
+        unplaced_ids.extend(np.asarray(tvalues.take(still), dtype=object).tolist())
         unplaced_reason.extend(["no forwarded event and no created_at in tickets"] * still.size)
 
     # -- the window --------------------------------------------------------------------
+    min_day = int(day[valid].min()) if valid.any() else _KEY_BASE
     max_day = int(day[valid].max()) if valid.any() else _day_number(dt.date.today())
     if as_of is not None:
         cutoff = _to_date(as_of, "as_of")
@@ -548,8 +633,13 @@ def evaluate_compliance(
     rec = received[sel]
 
     # per-event ticket index within the selection
-    eid = np.where(tcode >= 0, new_id[np.clip(tcode, 0, None)], -1)
+    eid = (
+        new_id[tcode]
+        if (tcode >= 0).all()
+        else np.where(tcode >= 0, new_id[np.clip(tcode, 0, None)], -1)
+    )
     in_sel = valid & (eid >= 0)
+    del tcode, valid
 
     def first_day(kind: int) -> np.ndarray:
         m = in_sel & (etype == kind)
@@ -581,7 +671,7 @@ def evaluate_compliance(
     sc_order = _order_by(eid[sc], ts_s[sc])
     sc = sc[sc_order]
     span = max(max_day, cut) - _KEY_BASE + 2
-    if valid.any() and int(day[valid].min()) < _KEY_BASE:
+    if min_day < _KEY_BASE:
         raise SchemaError(
             "event timestamps before 1990 are not plausible", file="events", column="timestamp"
         )
@@ -597,6 +687,7 @@ def evaluate_compliance(
     p_start = np.concatenate([rec, day[re_idx]])
     start_sec = np.where(has_fw[sel], received_ts[sel], rec * 86400 - 7 * 3600)
     p_start_sec = np.concatenate([start_sec, ts_s[re_idx]])
+    del ts_s  # the largest per-event temporaries are not needed any more
     p_grace = np.concatenate(
         [
             bd.add(rec, ACCEPT_BUSINESS_DAYS + FIRST_PROGRESS_BUSINESS_DAYS),
@@ -625,6 +716,7 @@ def evaluate_compliance(
     c_ticket = p_ticket[pid]
     c_day = cps[ci] if total else np.zeros(0, dtype=np.int64)
     c_wstart = np.maximum(cps[ci - 1], p_start[pid] - 1) if total else np.zeros(0, dtype=np.int64)
+    del pid, offs, ci
     if p_ticket.size > n and total:
         # overlapping open periods (odd logs: reopened twice) must not double a checkpoint
         multi = np.bincount(p_ticket, minlength=n) > 1
@@ -642,6 +734,7 @@ def evaluate_compliance(
     k_lo = c_ticket * span + (c_wstart - _KEY_BASE)
     right = np.searchsorted(upd_keys, k_hi, side="right")
     updated = right > np.searchsorted(upd_keys, k_lo, side="right")
+    del k_hi, k_lo
     nxt_ok = right < upd_keys.size
     nxt_ok[nxt_ok] = (upd_keys[right[nxt_ok]] // span) == c_ticket[nxt_ok]
     next_upd = np.full(c_day.size, _NEVER)
@@ -668,55 +761,75 @@ def evaluate_compliance(
 
     make_id = _key_maker(events["ticket_id"], tvalues)
     ids = make_id(sel)
-    if has_fw.all() and isinstance(events["unit_code"].dtype, pd.CategoricalDtype):
-        unit_sel_codes = ucode[fw[first_fw[sel]]]
-        units_sel = pd.Categorical.from_codes(unit_sel_codes, dtype=events["unit_code"].dtype)
-        units_cp = lambda rows: pd.Categorical.from_codes(unit_sel_codes[rows], dtype=events["unit_code"].dtype)  # noqa: E731
+    if has_fw[sel].all():
+        # units as a categorical over the few unit codes: no per-row strings
+        unit_dtype = pd.CategoricalDtype([str(u) for u in uvalues])
+        unit_sel_codes = unit_code_of[sel]
     else:
-        units_sel = unit[sel]
-        units_cp = lambda rows: units_sel[rows]  # noqa: E731
-    fq = _fiscal_quarters(rec)
+        unit_dtype = pd.CategoricalDtype(sorted({str(u) for u in unit[sel]}))
+        unit_sel_codes = unit_dtype.categories.get_indexer(unit[sel].astype(str))
+    units_sel = pd.Categorical.from_codes(unit_sel_codes, dtype=unit_dtype)
+
+    def units_cp(rows: np.ndarray) -> Any:
+        return pd.Categorical.from_codes(unit_sel_codes[rows], dtype=unit_dtype)
+
+    fq = _fiscal_quarters(rec, bd)
     table = pd.DataFrame(
         {
             "ticket_id": ids,
             "unit_code": units_sel,
             "received_from": received_from[sel],
-            "received_on": _as_days(rec),
+            "received_on": _as_dates(rec),
             "fiscal_year": fq[0],
             "quarter": fq[1],
-            "accept_due": _as_days(acc_due),
-            "accepted_on": _as_days(accepted),
+            "accept_due": _as_dates(acc_due),
+            "accepted_on": _as_dates(accepted),
             "accept_late_business_days": pd.array(acc_late_bd, dtype="Int64"),
-            "first_progress_due": _as_days(prog_due),
-            "first_progress_on": _as_days(first_prog),
+            "first_progress_due": _as_dates(prog_due),
+            "first_progress_on": _as_dates(first_prog),
             "first_progress_late_business_days": pd.array(prog_late_bd, dtype="Int64"),
-            "step1_fail_on": _as_days(step1_fail),
+            "step1_fail_on": _as_dates(step1_fail),
             "checkpoints_required": n_req,
             "checkpoints_missed": n_missed,
-            "first_missed_checkpoint": _as_days(first_missed),
+            "first_missed_checkpoint": _as_dates(first_missed),
             "step1_ok": step1_fail > cut,
             "step2_ok": step2_fail > cut,
             "compliant": fail > cut,
-            "fail_on": _as_days(fail),
-            "finished_on": _as_days(last_fin),
+            "fail_on": _as_dates(fail),
+            "finished_on": _as_dates(last_fin),
             "finished": fin_now,
         }
     )
-    cp_table = pd.DataFrame(
-        {
-            "ticket_id": make_id(sel[c_ticket]),
-            "unit_code": units_cp(c_ticket),
-            "checkpoint": _as_days(c_day),
-            "window_start": _as_days(c_wstart + 1),
-            "updated": updated,
-            "next_update": _as_days(next_upd),
-            "late_business_days": pd.array(late_cp, dtype="Int64"),
-        }
-    )
+    cp_arrays = {
+        "ticket": c_ticket.astype(np.int32),
+        "day": c_day.astype(np.int32),
+        "wstart": c_wstart.astype(np.int32),
+        "updated": updated,
+        "next": next_upd.astype(np.int32),
+        "late": late_cp.astype(np.float32),
+    }
+    del c_ticket, c_day, c_wstart, updated, next_upd, late_cp
+
+    def checkpoint_frame(missed_only: bool) -> pd.DataFrame:
+        a = cp_arrays
+        rows = np.flatnonzero(~a["updated"]) if missed_only else np.arange(a["day"].size)
+        t = a["ticket"][rows]
+        return pd.DataFrame(
+            {
+                "ticket_id": make_id(sel[t]),
+                "unit_code": units_cp(t),
+                "checkpoint": _as_dates(a["day"][rows].astype(np.int64)),
+                "window_start": _as_dates(a["wstart"][rows].astype(np.int64) + 1),
+                "updated": a["updated"][rows],
+                "next_update": _as_dates(a["next"][rows].astype(np.int64)),
+                "late_business_days": pd.array(a["late"][rows].astype(np.float64), dtype="Int64"),
+            }
+        )
+
     unplaced = pd.DataFrame({"ticket_id": unplaced_ids, "reason": unplaced_reason})
     return ComplianceResult(
         tickets=table,
-        checkpoints=cp_table,
+        _checkpoint_frame=checkpoint_frame,
         unplaced=unplaced,
         fy=fy,
         cutoff=cutoff,
@@ -774,15 +887,21 @@ def _finished_as_of(
     return out
 
 
-def _fiscal_quarters(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    d = _as_days(days)
+def _fiscal_quarters(days: np.ndarray, bd: _DayTables) -> tuple[np.ndarray, np.ndarray]:
+    """(fiscal year BE, quarter) of each day number, through a table over the day range."""
+    d = bd.days.astype("datetime64[D]")
     months = d.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
     year = months // 12 + 1970
     month = months % 12 + 1
-    fy = np.where(month >= 10, year + 1, year) + cal.BE_OFFSET
-    q = (month - 10) % 12 // 3 + 1
-    bad = np.isnat(d)
-    return np.where(bad, 0, fy), np.where(bad, 0, q)
+    fy_lut = np.where(month >= 10, year + 1, year) + cal.BE_OFFSET
+    q_lut = (month - 10) % 12 // 3 + 1
+    idx = days - bd.lo
+    ok = (idx >= 0) & (idx < bd.days.size)
+    fy = np.zeros(days.size, dtype=np.int64)
+    q = np.zeros(days.size, dtype=np.int64)
+    fy[ok] = fy_lut[idx[ok]]
+    q[ok] = q_lut[idx[ok]]
+    return fy, q
 
 
 def compliance_table(
@@ -815,7 +934,7 @@ def compliance_by_quarter(
     if result.fy is None:
         raise ParameterError("compliance_by_quarter needs a result evaluated with fy=")
     t = result.tickets
-    ucode, uvalues = _codes(t["unit_code"].astype(str))
+    ucode, uvalues = _codes(t["unit_code"])
     unit_list = _unit_index(units, uvalues)
     rec = _from_days(t["received_on"].to_numpy(dtype="datetime64[D]"))
     s1 = _from_days(t["step1_fail_on"].to_numpy(dtype="datetime64[D]"))
@@ -865,7 +984,7 @@ def year_end_resolution(
         raise ParameterError("year_end_resolution needs a result evaluated with fy=")
     last = min(cal.fiscal_year_bounds(result.fy)[1], result.cutoff)
     t = result.tickets
-    ucode, uvalues = _codes(t["unit_code"].astype(str))
+    ucode, uvalues = _codes(t["unit_code"])
     unit_list = _unit_index(units, uvalues)
     received, res = _group_counts(ucode, uvalues, unit_list, result.finished_as_of(last))
     pct = _pct(res, received)
@@ -946,7 +1065,7 @@ def noncompliance_reasons(result: ComplianceResult) -> pd.DataFrame:
         p,
         t["first_progress_late_business_days"],
     )
-    cp = result.checkpoints.loc[~result.checkpoints["updated"]]
+    cp = result.missed_checkpoints()
     if len(cp):
         frames.append(
             pd.DataFrame(
@@ -1061,21 +1180,13 @@ def traffy_resolution(
     """
     fy = cal.require_be_year(fy)
     _require_columns(tickets, "tickets", ("unit_code", "created_at", "finished_at"))
-    tk = traffy_tickets(tickets) if traffy_only else tickets
-    created = bangkok_days(tk["created_at"], table="tickets", column="created_at")
-    ucode, uvalues = _codes(tk["unit_code"])
+    arr = _TicketArrays.of(tickets)
+    keep = arr.traffy if traffy_only else np.ones(arr.created.size, dtype=bool)
+    created = np.where(keep, arr.created, _NEVER)  # non-Traffy rows fall outside every window
+    ucode, uvalues = arr.ucode, arr.uvalues
     unit_list = _unit_index(units, uvalues)
     fy_start = _day_number(cal.fiscal_year_bounds(fy)[0])
-    fin = bangkok_days(tk["finished_at"], table="tickets", column="finished_at")
-    export = (
-        tk["state_is_export_time"].fillna(False).to_numpy(dtype=bool)
-        if "state_is_export_time" in tk.columns
-        else np.zeros(len(tk), dtype=bool)
-    )
-    export_only = export & (fin >= _NEVER)
-    export_fin = export_only.copy()
-    if export_only.any():
-        export_fin &= tk["state"].to_numpy(dtype=object) == FINISHED_STATE
+    fin, export_only, export_fin = arr.finished, arr.export_only, arr.export_finished
     frames = []
     for q in range(1, 5):
         q_start, q_end = cal.quarter_bounds(fy, q)

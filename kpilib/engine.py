@@ -37,6 +37,11 @@ from typing import Any
 ENGINE_NAME = "kpilib-inprocess"
 
 _SHELL: Any = None
+# kept when the user namespace is emptied: the user module is sys.modules["__main__"], and
+# multiprocessing's spawn reads __main__.__spec__ (user variables are dropped, not these)
+_MODULE_KEYS = frozenset(
+    ("__builtin__", "__builtins__", "__name__", "__spec__", "__loader__", "__package__", "__doc__")
+)
 _ENGINE_CLASS: Any = None
 
 
@@ -185,11 +190,25 @@ def _make_shell() -> Any:
     shell = _Shell.instance(config=config)
     shell.kpi_sink = _OutputSink()
 
-    import matplotlib
-
-    matplotlib.use("module://matplotlib_inline.backend_inline")
-    shell.enable_matplotlib("inline")
+    _enable_inline(shell)
     return shell
+
+
+_INLINE = "module://matplotlib_inline.backend_inline"
+
+
+def _enable_inline(shell: Any) -> None:
+    """Select matplotlib's inline backend and PNG figure display for ``shell``."""
+    import matplotlib
+    from IPython.core.pylabtools import select_figure_formats
+    from matplotlib_inline.backend_inline import InlineBackend
+
+    matplotlib.use(_INLINE)
+    shell.enable_matplotlib("inline")
+    # matplotlib_inline selects the figure formats only once per process; a new shell
+    # (after discard_shell) needs them too
+    cfg = InlineBackend.instance()
+    select_figure_formats(shell, cfg.figure_formats, **cfg.print_figure_kwargs)
 
 
 def get_shell() -> Any:
@@ -235,6 +254,8 @@ def _fresh_state(shell: Any) -> Iterator[None]:
     import matplotlib
     import matplotlib.pyplot as plt
 
+    if matplotlib.get_backend() not in (_INLINE, "inline"):  # someone switched it back
+        _enable_inline(shell)
     plt.close("all")
     _reset_user_state(shell)
     try:
@@ -260,7 +281,7 @@ def _reset_user_state(shell: Any) -> None:
     ns = shell.user_global_ns
     if shell.user_ns is not ns:
         shell.user_ns.clear()
-    for key in [k for k in ns if k not in ("__builtin__", "__builtins__", "__name__")]:
+    for key in [k for k in ns if k not in _MODULE_KEYS]:
         del ns[key]
     shell.user_ns_hidden.clear()
     shell.init_user_ns()

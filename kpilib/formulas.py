@@ -245,7 +245,9 @@ def _percent(
     inputs=("numerator", "denominator"),
     description_th="ร้อยละ = ตัวตั้ง × 100 / ตัวหาร (ตัวหารเป็นศูนย์ = ไม่มีข้อมูล)",
 )
-def ratio_percent(inputs: Mapping[str, Number | None], *, params: Mapping[str, Any]) -> FormulaResult:
+def ratio_percent(
+    inputs: Mapping[str, Number | None], *, params: Mapping[str, Any]
+) -> FormulaResult:
     """Numerator × 100 / denominator; a zero denominator is *no data*."""
     return _percent(
         inputs["numerator"],
@@ -413,9 +415,11 @@ def complaint_compliance(
 def composite(inputs: Mapping[str, Number | None], *, params: Mapping[str, Any]) -> FormulaResult:
     """Weighted parts: Σ weight × part score / 100, reported out of the total weight.
 
-    ``params["parts"]`` is a list of ``{"id", "weight", "target" (optional)}``; ``inputs``
-    holds each part's value by id. A part's score is its value (a percentage), or with a
-    ``target`` its achievement ``min(100, value × 100 / target)``. Any part without data
+    ``params["parts"]`` is a list of ``{"id", "weight", "target", "full_marks"}`` (the last two
+    optional); ``inputs`` holds each part's value by id. A part's score (0–100) is: with
+    ``full_marks``, ``value × 100 / full_marks`` (points out of the part's marks); with a
+    ``target``, its achievement ``min(100, value × 100 / target)``; otherwise the value itself (a
+    percentage), capped at 100. Any part without data
     makes the whole *no data* (the parts are still reported).
     """
     parts = params["parts"]
@@ -431,16 +435,20 @@ def composite(inputs: Mapping[str, Number | None], *, params: Mapping[str, Any])
     for p in parts:
         v = float(inputs[p["id"]])  # type: ignore[arg-type]
         target = p.get("target")
-        score = min(100.0, v * 100.0 / float(target)) if target else min(100.0, v)
+        full = p.get("full_marks")
+        if full:
+            score = min(100.0, v * 100.0 / float(full))
+        elif target:
+            score = min(100.0, v * 100.0 / float(target))
+        else:
+            score = min(100.0, v)
         scores[p["id"]] = score
         points += float(p["weight"]) * score / 100.0
         terms.append(f"{fmt_number(p['weight'])} × {fmt_number(score, decimals=2)} / 100")
     value = points * 100.0 / total_weight
     text = " + ".join(terms) + f" = {fmt_number(points, decimals=2)}"
     if total_weight != 100:
-        text += (
-            f" (จาก {fmt_number(total_weight)} คะแนน = ร้อยละ {fmt_number(value, decimals=2)})"
-        )
+        text += f" (จาก {fmt_number(total_weight)} คะแนน = ร้อยละ {fmt_number(value, decimals=2)})"
     return FormulaResult(
         value=value,
         numerator=points,

@@ -81,6 +81,15 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
     "conditions": ("unit_code", "kpi_id", "fiscal_year", "quarter", "condition", "met", "evidence"),
 }  # fmt: skip
 
+#: Raw files other modules read directly (known, so not a schema error, but not ingested):
+#: ``monthly_figures.csv`` = published monthly figures, checked by kpilib.validation.
+SIDE_INPUTS: dict[str, tuple[str, ...]] = {
+    "monthly_figures": (
+        "unit_code", "month", "as_of", "received", "finished", "in_progress", "finished_pct",
+        "in_progress_pct",
+    ),
+}  # fmt: skip
+
 #: Which canonical table each source feeds.
 SOURCE_TABLE: dict[str, str] = {
     "traffy-dump": "tickets",
@@ -175,6 +184,9 @@ class IngestReport:
         """Human-readable summary lines (what ``kpi ingest`` prints)."""
         out = []
         for f in self.files:
+            if not f.table:
+                out.append(f"{f.file} [{f.source}]: not ingested (read by validation)")
+                continue
             out.append(
                 f"{f.file} [{f.source}] → {f.table}: {f.rows} rows, {f.carried} carried, "
                 f"{sum(f.quarantined.values())} quarantined"
@@ -252,7 +264,7 @@ def detect_source(path: str | Path, *, header: Sequence[str] | None = None) -> s
     """
     cols = list(header) if header is not None else read_header(path)
     found = set(cols)
-    for name, expected in SCHEMAS.items():
+    for name, expected in (SCHEMAS | SIDE_INPUTS).items():
         if found == set(expected):
             return name
     best = max(SCHEMAS, key=lambda n: len(found & set(SCHEMAS[n])) / len(set(SCHEMAS[n]) | found))
@@ -311,16 +323,19 @@ class _Rejects:
     def __init__(self, n: int) -> None:
         self.code = np.full(n, "", dtype=object)
         self.msg = np.full(n, "", dtype=object)
+        self._ok = np.ones(n, dtype=bool)
 
     @property
     def ok(self) -> np.ndarray:
-        return self.code == ""
+        """True for rows not rejected (a copy)."""
+        return self._ok.copy()
 
     def add(self, mask: Any, code: str, msg: str | Any) -> None:
         """Reject the rows of ``mask`` not yet rejected; ``msg`` is a text or per-row texts."""
-        m = np.asarray(mask, dtype=bool) & self.ok
+        m = np.asarray(mask, dtype=bool) & self._ok
         if not m.any():
             return
+        self._ok[m] = False
         self.code[m] = code
         if isinstance(msg, str):
             self.msg[m] = msg
@@ -495,27 +510,56 @@ def _unit_codes(values: pd.Series, rej: _Rejects) -> pd.Series:
 
 
 def _duplicates(
-    key: pd.DataFrame, rej: _Rejects, rows: np.ndarray, *, code: str, what: str
+    key: pd.DataFrame,
+    rej: _Rejects,
+    rows: np.ndarray,
+    *,
+    code: str,
+    what: str,
+    candidates: np.ndarray | None = None,
 ) -> None:
-    """Reject every repeat of a key among the rows still accepted, naming the first row."""
+    """Reject every repeat of a key among the rows still accepted, naming the first row.
+
+    ``candidates`` (row positions) limits the search to rows that can be repeats.
+    """
     ok = rej.ok
-    if not ok.any():
+    idx = np.flatnonzero(ok) if candidates is None else candidates[ok[candidates]]
+    if len(idx) < 2:
         return
-    h = pd.Series(pd.util.hash_pandas_object(key, index=False).to_numpy())
-    h = h.where(ok)  # rejected rows do not take part
-    dup = h.duplicated(keep="first").to_numpy() & ok
-    if not dup.any():
+    h = pd.util.hash_pandas_object(key.iloc[idx], index=False).to_numpy()
+    dup_local = pd.Series(h).duplicated(keep="first").to_numpy()
+    if not dup_local.any():
         return
-    first_row = pd.Series(rows).groupby(h, sort=False).transform("first").to_numpy()
-    msg = np.array([f"{what} data row {int(r)}" for r in first_row[dup]], dtype=object)
+    first_row = pd.Series(rows[idx]).groupby(h, sort=False).transform("first").to_numpy()
+    where = idx[dup_local]
+    dup = np.zeros(len(ok), dtype=bool)
+    dup[where] = True
     full = np.full(len(ok), "", dtype=object)
-    full[dup] = msg
+    full[where] = [f"{what} data row {int(r)}" for r in first_row[dup_local]]
     rej.add(dup, code, full)
+
+
+def _select(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """Rows of ``df`` where ``mask`` holds, index reset.
+
+    Filters through Arrow, chunk by chunk: pandas' boolean indexing on Arrow-backed text
+    "takes" rows, which first concatenates every chunk of a column (slow on big files).
+    """
+    import pyarrow as pa
+
+    if mask.all():
+        return df.reset_index(drop=True)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    out = table.filter(pa.array(mask)).to_pandas()
+    for col in df.columns:  # keep the exact dtypes (e.g. categories, nullable ints)
+        if out[col].dtype != df[col].dtype:
+            out[col] = out[col].astype(df[col].dtype)
+    return out
 
 
 def _quarantine(raw: pd.DataFrame, rej: _Rejects, rows: np.ndarray, file_name: str) -> pd.DataFrame:
     bad = ~rej.ok
-    q = raw.loc[bad].reset_index(drop=True)
+    q = _select(raw, bad)
     head = pd.DataFrame(
         {
             "source_file": file_name,
@@ -684,9 +728,16 @@ def _adapt_tickets(
     reopen = _parse_number(
         raw["count_reopen"], rej, column="count_reopen", required=False, integer=True
     )
-    _duplicates(raw, rej, rows, code="duplicate", what="exact duplicate of")
+    # an exact duplicate row repeats its ticket id: only rows with a repeated id are compared
+    cand = np.flatnonzero(tid.duplicated(keep=False).to_numpy())
+    _duplicates(raw, rej, rows, code="duplicate", what="exact duplicate of", candidates=cand)
     _duplicates(
-        pd.DataFrame({"t": tid}), rej, rows, code="duplicate_ticket_id", what="ticket_id already in"
+        pd.DataFrame({"t": tid}),
+        rej,
+        rows,
+        code="duplicate_ticket_id",
+        what="ticket_id already in",
+        candidates=cand,
     )
     ok = rej.ok
     frame = pd.DataFrame(
@@ -707,7 +758,7 @@ def _adapt_tickets(
             "source_row": rows,
         }
     )[list(TICKET_COLUMNS)]
-    frame = frame.loc[ok].reset_index(drop=True)
+    frame = _select(frame, ok)
     return _Adapted("tickets", frame, _quarantine(raw, rej, rows, file_name), n)
 
 
@@ -744,7 +795,7 @@ def _adapt_events(raw: pd.DataFrame, *, file_name: str) -> _Adapted:
             "source_row": rows,
         }
     )
-    frame = frame.loc[ok].reset_index(drop=True)
+    frame = _select(frame, ok)
     return _Adapted("events", frame, _quarantine(raw, rej, rows, file_name), n)
 
 
@@ -869,7 +920,7 @@ def _adapt_table(raw: pd.DataFrame, *, table: str, file_name: str) -> _Adapted:
     _duplicates(
         frame[list(spec["key"])].astype(str), rej, rows, code="duplicate", what="duplicate key of"
     )
-    frame = frame.loc[rej.ok].reset_index(drop=True)
+    frame = _select(frame, rej.ok)
     return _Adapted(table, frame, _quarantine(raw, rej, rows, file_name), n)
 
 
@@ -1042,6 +1093,9 @@ def ingest(
         src = source
         if src == "auto":
             src = detect_source(p)
+        if src in SIDE_INPUTS:  # read by another module, not a canonical table
+            report.files.append(FileResult(p.name, src, "", 0, 0, {}, sha256_file(p)))
+            continue
         if SOURCE_TABLE[src] == "tickets" and dists is None:
             d = district_table()
             dists = dict(zip(d["name"], d["unit_code"], strict=True))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -75,7 +75,11 @@ _lazy_state: dict[str, bool] = {}
 
 
 def register_measure(
-    name: str, *, tables: tuple[str, ...] = (), description_th: str = ""
+    name: str,
+    *,
+    tables: tuple[str, ...] | list[str] = (),
+    description_th: str = "",
+    description: str = "",
 ) -> Callable[[MeasureFn], MeasureFn]:
     """Register a measure under ``name`` (decorator).
 
@@ -90,10 +94,14 @@ def register_measure(
 
     def deco(fn: MeasureFn) -> MeasureFn:
         old = _REGISTRY.get(name)
-        if old is not None and old.fn is not fn and old.fn.__qualname__ != fn.__qualname__:
+        same = old is not None and (old.fn.__module__, old.fn.__qualname__) == (
+            fn.__module__,
+            fn.__qualname__,
+        )
+        if old is not None and not same:  # re-importing the same module is fine
             raise ValueError(f"measure {name!r} is already registered")
         _REGISTRY[name] = MeasureSpec(
-            name=name, fn=fn, tables=tuple(tables), description_th=description_th
+            name=name, fn=fn, tables=tuple(tables), description_th=description_th or description
         )
         return fn
 
@@ -185,6 +193,10 @@ def _truthy(series: pd.Series) -> pd.Series:
     return text.isin(["true", "1", "yes", "y", "t"]).fillna(False).astype(bool)
 
 
+def _ids(kpi_id: str | Sequence[str]) -> list[str]:
+    return [kpi_id] if isinstance(kpi_id, str) else [str(x) for x in kpi_id]
+
+
 def _unit_rows(bundle: BundleLike, table: str, unit_code: str) -> pd.DataFrame | None:
     if not bundle.has_table(table):
         return None
@@ -200,7 +212,9 @@ def _unit_rows(bundle: BundleLike, table: str, unit_code: str) -> pd.DataFrame |
     tables=("council_resolutions",),
     description_th="จำนวนญัตติ/มติที่ประชุมสภากรุงเทพมหานครที่มีมติเห็นชอบให้ ผว.กทม. พิจารณา (สะสม)",
 )
-def council_resolutions_total(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> MeasureValue:
+def council_resolutions_total(
+    bundle: BundleLike, unit_code: str, fy: int, quarter: int
+) -> MeasureValue:
     """Resolutions passed (``resolved_on``) from the fiscal year's start to the quarter's end."""
     df = _unit_rows(bundle, "council_resolutions", unit_code)
     if df is None:
@@ -230,7 +244,9 @@ def council_resolutions_reported(
 # --------------------------------------------------------------------------- key projects (KPI 2)
 
 
-def _key_project_rows(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> pd.DataFrame | None:
+def _key_project_rows(
+    bundle: BundleLike, unit_code: str, fy: int, quarter: int
+) -> pd.DataFrame | None:
     df = _unit_rows(bundle, "key_projects", unit_code)
     if df is None:
         return None
@@ -322,7 +338,9 @@ def _directives(
     if df is None:
         return None
     start, end = period_bounds(fy, quarter)
-    sel = (df["visit_type"].astype("string") == visit_type) & _in_window(df["issued_on"], start, end)
+    sel = (df["visit_type"].astype("string") == visit_type) & _in_window(
+        df["issued_on"], start, end
+    )
     if completed:
         sel &= _on_or_before(df["completed_on"], end)
     return int(sel.sum())
@@ -333,7 +351,9 @@ def _directives(
     tables=("directives",),
     description_th="จำนวนข้อสั่งการทั้งหมดจากการลงพื้นที่ผู้ว่าฯ สัญจร ประจำเขต (สะสม)",
 )
-def directives_district_total(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> MeasureValue:
+def directives_district_total(
+    bundle: BundleLike, unit_code: str, fy: int, quarter: int
+) -> MeasureValue:
     """Directives from district visits issued from the fiscal year's start to the quarter's end."""
     return _directives(bundle, unit_code, fy, quarter, "district", completed=False)
 
@@ -410,7 +430,9 @@ def line_users(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> Mea
     tables=("line_requests",),
     description_th="จำนวนผู้ใช้บริการที่ได้รับการแจ้งรับทราบภายใน 15 นาที (ทุกคำขอของผู้ใช้, สะสม)",
 )
-def line_acknowledged_15min(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> MeasureValue:
+def line_acknowledged_15min(
+    bundle: BundleLike, unit_code: str, fy: int, quarter: int
+) -> MeasureValue:
     """Users all of whose requests were acknowledged within 15 minutes (wall-clock)."""
     df = _line_rows(bundle, unit_code, fy, quarter)
     return None if df is None else _users_within(df, "acknowledged_at", 15)
@@ -436,14 +458,17 @@ def line_progress_30min(bundle: BundleLike, unit_code: str, fy: int, quarter: in
     description_th="ผลที่บันทึกด้วยมือ (manual_results) ของตัวชี้วัดในไตรมาสนั้น",
 )
 def manual_result(
-    bundle: BundleLike, unit_code: str, fy: int, quarter: int, *, kpi_id: str
+    bundle: BundleLike, unit_code: str, fy: int, quarter: int, *, kpi_id: str | Sequence[str]
 ) -> MeasureValue:
-    """The hand-entered value for (unit, KPI, fiscal year, quarter); the last row if repeated."""
+    """The hand-entered value for (unit, KPI, fiscal year, quarter); the last row if repeated.
+
+    ``kpi_id`` may list several identifiers of the KPI (its id and official code).
+    """
     df = _unit_rows(bundle, "manual_results", unit_code)
     if df is None:
         return None
     sel = (
-        (df["kpi_id"].astype("string") == kpi_id)
+        df["kpi_id"].astype("string").isin(_ids(kpi_id))
         & (pd.to_numeric(df["fiscal_year"], errors="coerce") == fy)
         & (pd.to_numeric(df["quarter"], errors="coerce") == quarter)
     )
@@ -452,7 +477,13 @@ def manual_result(
 
 
 def condition_met(
-    bundle: BundleLike, unit_code: str, fy: int, quarter: int, *, kpi_id: str, condition: str
+    bundle: BundleLike,
+    unit_code: str,
+    fy: int,
+    quarter: int,
+    *,
+    kpi_id: str | Sequence[str],
+    condition: str,
 ) -> bool | None:
     """Look up a non-numeric rubric condition (``conditions`` table).
 
@@ -465,7 +496,7 @@ def condition_met(
         return None
     q = pd.to_numeric(df["quarter"], errors="coerce")
     sel = (
-        (df["kpi_id"].astype("string") == kpi_id)
+        df["kpi_id"].astype("string").isin(_ids(kpi_id))
         & (df["condition"].astype("string") == condition)
         & (pd.to_numeric(df["fiscal_year"], errors="coerce") == fy)
         & (q <= quarter)

@@ -14,9 +14,11 @@ A rubric lists levels 1–5, each with the lower bound of the KPI value that rea
   (Thai public-sector practice, e.g. 4.4): between the bound of level L and of L+1 the score is
   L + the fraction of the way. Above level 5's bound: 5. Below an explicit level-1 bound: 0.
   For a level 1 without a bound, the implied bound is one step below level 2 (level 2's bound
-  minus the gap between levels 2 and 3); below that: 1. Linear scoring is continuous, so an
-  exclusive bound changes only the step level. Interpolation toward a level whose
-  conditions are not met does not count (the score stays at the lower level).
+  minus the gap between levels 2 and 3); below that: 1. The level reported is the whole part
+  of the score. Linear scoring is continuous, so an exclusive bound matters only to step
+  scoring (exactly 80 against "more than 80" is step level 4, linear score 5.0; ``value_level``
+  keeps the step level). Interpolation toward a level whose conditions are not met does not
+  count (the score stays at the lower level).
 
 Points at level L = weight × L / 5 (the seeds' "เกณฑ์ร้อยละความสำเร็จ" column, 20 % per level);
 with linear scoring, weight × score / 5.
@@ -187,10 +189,12 @@ def _bounds(rubric: Rubric) -> dict[int, float]:
 def linear_score(rubric: Rubric, value: float) -> float:
     """Return the linear (interpolated) score 0–5 of a value, without conditions."""
     t = _bounds(rubric)
+    if rubric.has_level_zero() and not _reaches(value, rubric.by_level()[1]):
+        return 0.0  # level 0 is a jump, so an exclusive level-1 bound counts here too
     if value >= t[5]:
         return 5.0
     if value < t[1]:
-        return 0.0 if rubric.has_level_zero() else 1.0
+        return 1.0
     for level in range(4, 0, -1):
         if value >= t[level]:
             return level + (value - t[level]) / (t[level + 1] - t[level])
@@ -263,6 +267,9 @@ def score_value(
                 f"คะแนนแบบเส้นตรงไม่เกินระดับ {level} เพราะระดับ {level + 1} ต้องมีเงื่อนไข: "
                 f"{_condition_text(rubric, held)}"
             )
+        # The level shown with linear scoring is the whole part of the score; it differs from
+        # the step level only exactly on an exclusive bound (linear scoring is continuous).
+        level = min(5, math.floor(score + 1e-9))
 
     next_value: float | None = None
     next_incl = True
@@ -300,18 +307,29 @@ def describe_threshold(lv: RubricLevel, *, unit_th: str = "") -> str:
     return f"{op} {num}{(' ' + unit_th) if unit_th else ''}"
 
 
+def bound_texts(rubric: Rubric) -> dict[int, str]:
+    """Each level's bound as text; a level 1 without bound reads ``< 80`` (below level 2)."""
+    by = rubric.by_level()
+    out = {level: describe_threshold(by[level]) for level in range(1, 6)}
+    if by[1].min is None and by[2].min is not None:
+        out[1] = f"{'<' if by[2].inclusive else '≤'} {by[2].min:g}"
+    return out
+
+
 def rubric_summary(rubric: Rubric) -> list[dict[str, Any]]:
     """Return the rubric as rows (level 5 first) for tables and JSON."""
     by = rubric.by_level()
+    bounds = bound_texts(rubric)
     return [
         {
             "level": level,
             "min": by[level].min,
             "inclusive": by[level].inclusive,
-            "bound": describe_threshold(by[level]),
+            "bound": bounds[level],
             "points_pct": level * 20,
             "conditions": list(by[level].conditions),
             "text_th": by[level].text_th,
+            "text": by[level].text_th or bounds[level],
         }
         for level in range(5, 0, -1)
     ]

@@ -37,11 +37,18 @@ OPEN_STATES: dict[str, float] = {
 }  # fmt: skip
 
 GOVSEC = "GOVSEC"
-#: KPI ids used in manual_results / conditions (official codes where the seeds give one).
-KPI_BEST_SERVICE = "5016-0685"
-KPI_PRAWET_PROJECT = "50340000-3453"
-#: Seed 003 (FY 2567, GOVSEC) KPIs whose level 5 needs a report to executives.
-CONDITION_KPIS: tuple[str, ...] = ("govsec-2567-4", "govsec-2567-5", "govsec-2567-6")
+#: KPI ids used in manual_results / conditions: the catalogue's ids (params/kpis/*.yaml),
+#: whose official codes are 5016-0685 and 50340000-3453.
+KPI_BEST_SERVICE = "district_best_service"
+KPI_PRAWET_PROJECT = "district_complaint_project_3453"
+#: Seed 003 (FY 2567) KPIs whose level 5 needs a report to executives: GOVSEC's three ...
+CONDITION_KPIS: tuple[str, ...] = (
+    "govsec_traffy_joint",
+    "govsec_directives_district",
+    "govsec_directives_community",
+)
+#: ... and every district's share of the Traffy joint KPI.
+DISTRICT_CONDITION_KPI = "district_traffy_joint"
 
 _COMMENTS: dict[str, tuple[str, ...]] = {
     "ถนน": ("ถนนเป็นหลุมเป็นบ่อ รถจักรยานยนต์ล้มบ่อยมาก", "ผิวถนนทรุดตัว น้ำขังทุกครั้งที่ฝนตก", "ฝาท่อบนถนนยุบ อันตรายต่อผู้ขับขี่"),
@@ -163,6 +170,22 @@ def _work_time(rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
     return days.astype("datetime64[s]") + secs * _S
 
 
+def _not_before(
+    rng: np.random.Generator, bc: Any, days: np.ndarray, earliest: np.ndarray
+) -> np.ndarray:
+    """Office-hours time on ``days``, but not before ``earliest``.
+
+    When ``earliest`` is later that same day the action happens then (after hours); when it
+    falls on a later day, the action moves to office hours of the next business day.
+    """
+    t = _work_time(rng, days)
+    e_day = earliest.astype("datetime64[D]")
+    later_day = e_day > days
+    nxt = _work_time(rng, bc.add_business_days_array(e_day, 0))
+    t = np.where(later_day, np.maximum(nxt, earliest), t)
+    return np.maximum(t, earliest)
+
+
 def _half_month(ts: np.ndarray) -> np.ndarray:
     """Half-month window number of each time: 2 × month index + (day > 15)."""
     d = ts.astype("datetime64[D]")
@@ -241,12 +264,17 @@ def _tickets_and_events(
     fwd = created + np.minimum(rng.exponential(2.5 * 3600, n), 36 * 3600).astype(np.int64) * _S
     late = rng.random(n) < p_late_acc
     k_acc = np.where(late, rng.integers(2, 5, n), rng.choice([0, 1], n, p=[0.55, 0.45]))
-    acc = _work_time(rng, bc.add_business_days_array(fwd.astype("datetime64[D]"), k_acc))
-    acc = np.maximum(acc, fwd + rng.integers(300, 3600, n) * _S)
+    acc = _not_before(
+        rng,
+        bc,
+        bc.add_business_days_array(fwd.astype("datetime64[D]"), k_acc),
+        fwd + rng.integers(300, 3600, n) * _S,
+    )
     late2 = rng.random(n) < p_late_prog
     k_prog = np.where(late2, rng.integers(4, 8, n), rng.integers(1, 4, n))
-    prog1 = _work_time(rng, bc.add_business_days_array(acc.astype("datetime64[D]"), k_prog))
-    prog1 = np.maximum(prog1, acc + 1800 * _S)
+    prog1 = _not_before(
+        rng, bc, bc.add_business_days_array(acc.astype("datetime64[D]"), k_prog), acc + 1800 * _S
+    )
     dur = np.minimum(rng.lognormal(np.log(6.0), 1.1, n), 400.0)
     fin = acc + (dur * 86400).astype(np.int64) * _S
     fin = np.maximum(fin, prog1 + rng.integers(1800, 2 * 86400, n) * _S)
@@ -611,15 +639,26 @@ def _other_tables(
          "note": ["cumulative progress % (plan 30/60/75/100)"] * len(uq)
          + ["part2: quality of resolution, points out of 80"] * len(uq)}
     )  # fmt: skip
-    # conditions: reports to executives (GOVSEC KPIs 4, 5, 6 of seed 003)
-    ck = np.repeat(np.array(CONDITION_KPIS), 4)
-    cq = np.tile(np.arange(1, 5), len(CONDITION_KPIS))
+    # conditions: reports to executives (GOVSEC KPIs 4, 5, 6 of seed 003; districts' Traffy share)
+    cu = np.concatenate(
+        [np.full(4 * len(CONDITION_KPIS), GOVSEC, dtype=object), np.repeat(codes, 4)]
+    )
+    ck = np.concatenate(
+        [np.repeat(np.array(CONDITION_KPIS), 4), np.full(4 * len(codes), DISTRICT_CONDITION_KPI)]
+    )
+    cq = np.tile(np.arange(1, 5), len(CONDITION_KPIS) + len(codes))
     met = rng.random(len(ck)) < 0.85
     out["conditions.csv"] = pd.DataFrame(
-        {"unit_code": GOVSEC, "kpi_id": ck, "fiscal_year": fy, "quarter": cq,
-         "condition": "report_to_executives", "met": np.where(met, "true", "false"),
-         "evidence": np.where(met, [f"บันทึกรายงานผู้บริหาร ไตรมาส {x}" for x in cq], "")}
-    )  # fmt: skip
+        {
+            "unit_code": cu,
+            "kpi_id": ck,
+            "fiscal_year": fy,
+            "quarter": cq,
+            "condition": "report_to_executives",
+            "met": np.where(met, "true", "false"),
+            "evidence": np.where(met, [f"บันทึกรายงานผู้บริหาร ไตรมาส {x}" for x in cq], ""),
+        }
+    )
     return out
 
 

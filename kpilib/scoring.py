@@ -21,7 +21,7 @@ from kpilib import formulas
 from kpilib import measures as _measures
 from kpilib.catalog import COMPONENTS, Catalog, FormulaDef, InputSpec, Kpi, load_catalog
 from kpilib.errors import KpilibError, ParameterError
-from kpilib.rubric import Rubric, RubricScore, Scoring, points, score_value
+from kpilib.rubric import Rubric, RubricScore, Scoring, points, rubric_summary, score_value
 
 
 @dataclass(frozen=True)
@@ -217,6 +217,7 @@ class KpiResult:
         k = self.kpi
         return {
             "kpi": k.id,
+            "kpi_id": k.id,
             "code": k.code,
             "name_th": k.name_th,
             "name_en": k.name_en,
@@ -226,15 +227,31 @@ class KpiResult:
             "weight": k.weight,
             "unit_th": k.unit_th,
             "target": k.target.model_dump(mode="json"),
+            "target_text": k.target.text_th,
+            "target_value": k.target.value,
             "formula_kind": k.formula.kind,
             "formula_th": k.formula_th,
+            "definition_th": k.definition_th,
             "period_th": k.period_th,
+            "data_source_th": k.data_source_th,
+            "strategy": k.strategy.model_dump(mode="json", exclude_none=True),
+            "baseline": [b.model_dump(mode="json") for b in k.baseline],
+            "milestones": {str(q): v for q, v in (k.milestones or {}).items()},
+            "evidence": list(k.evidence_th),
+            "rubric": rubric_summary(k.rubric),
+            "rubric_conditions": dict(k.rubric.conditions),
+            "rubric_note": k.rubric.note,
             **self.formula.to_dict(),
+            "formula_text": self.formula.text_th,
             "inputs": dict(self.inputs),
             "parts": [p.to_dict() for p in self.parts],
             "score": None if self.score is None else self.score.to_dict(),
             "level": None if self.score is None else self.score.level,
             "points": self.points,
+            "scoring": None if self.score is None else self.score.scoring,
+            "capped_by": [] if self.score is None else list(self.score.capped_by),
+            "capped_reason_th": None if self.score is None else self.score.capped_reason_th,
+            "next_level_value": None if self.score is None else self.score.next_level_value,
             "target_met": self.target_met,
             "plan_value": self.plan_value,
             "on_plan": self.on_plan,
@@ -292,7 +309,7 @@ class Scorecard:
     def result(self, kpi_id: str) -> KpiResult:
         """The result of one KPI (by id or code)."""
         for r in self.results:
-            if kpi_id in (r.kpi.id, r.kpi.code):
+            if kpi_id in r.kpi.data_ids:
                 return r
         raise KeyError(kpi_id)
 
@@ -347,12 +364,20 @@ def _evaluate_formula(
             res, ins, _ = _evaluate_formula(p.formula, resolve)
             parts.append(
                 PartResult(
-                    id=p.id, name_th=p.name_th, weight=p.weight, target=p.target, formula=res, inputs=ins
+                    id=p.id,
+                    name_th=p.name_th,
+                    weight=p.weight,
+                    target=p.target,
+                    formula=res,
+                    inputs=ins,
                 )
             )
         params = {
             **f.params,
-            "parts": [{"id": p.id, "weight": p.weight, "target": p.target} for p in f.parts],
+            "parts": [
+                {"id": p.id, "weight": p.weight, "target": p.target, "full_marks": p.full_marks}
+                for p in f.parts
+            ],
         }
         values = {p.id: p.formula.value for p in parts}
         return formulas.evaluate("composite", values, params=params), values, tuple(parts)
@@ -395,14 +420,20 @@ def evaluate_kpi(
 
     def resolve(spec: InputSpec) -> float | None:
         return _resolve_input(
-            spec, kpi=kpi, unit_code=unit_code, fy=fy, quarter=quarter, bundle=bundle, catalog=catalog
+            spec,
+            kpi=kpi,
+            unit_code=unit_code,
+            fy=fy,
+            quarter=quarter,
+            bundle=bundle,
+            catalog=catalog,
         )
 
     error = None
     try:
         res, inputs, parts = _evaluate_formula(kpi.formula, resolve)
-    except (KpilibError, KeyError) as exc:
-        error = f"คำนวณไม่ได้: {exc}"
+    except (KpilibError, KeyError, ValueError) as exc:  # bad input data, not a bug in kpilib
+        error = f"คำนวณไม่ได้ ({type(exc).__name__}): {exc}"
         res = formulas.FormulaResult(value=None, no_data_reason_th=error, text_th=error)
         inputs, parts = {}, ()
 
@@ -410,11 +441,13 @@ def evaluate_kpi(
     for name in kpi.rubric.conditions:
         try:
             conds[name] = _measures.condition_met(
-                bundle, unit_code, fy, quarter, kpi_id=kpi.id, condition=name
+                bundle, unit_code, fy, quarter, kpi_id=kpi.data_ids, condition=name
             )
         except (KpilibError, KeyError):
             conds[name] = None
-    score = None if res.value is None else score_kpi(kpi, res.value, conditions=conds, scoring=scoring)
+    score = (
+        None if res.value is None else score_kpi(kpi, res.value, conditions=conds, scoring=scoring)
+    )
 
     result_value = res.details.get("result", res.value) if res.value is not None else None
     plan_value = kpi.milestones.get(quarter) if kpi.milestones else None

@@ -17,12 +17,14 @@ do not parse are found and named rather than turned into NaN. See ``docs/validat
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import io
 import itertools
 import re
 import shutil
+import tempfile
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -420,7 +422,13 @@ def read_raw_csv(path: str | Path) -> pd.DataFrame:
     if head.startswith(("<!doctype", "<html", "<?xml", "<head", "<body", "<table")):
         raise InputError("HTML/XML, not a CSV (a web page saved instead of the data?)", file=path)
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+        df = pd.read_csv(
+            io.BytesIO(data),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            encoding="utf-8-sig",
+        )
     except pd.errors.EmptyDataError as exc:
         raise InputError("empty file: no header and no rows", file=path) from exc
     except pd.errors.ParserError as exc:
@@ -446,6 +454,7 @@ class _Failure:
     column: str | None
     rows: list[int]
     detail: str
+    row_detail: dict[int, str] | None = None  # a more precise detail per row, if any
 
 
 @dataclass
@@ -843,11 +852,14 @@ def _parse_column(s: pd.Series, ctype: str, tz: str) -> tuple[pd.Series, pd.Seri
         or invalid), the rows whose non-empty value does not parse, and per row a 543-year
         era-confusion message or None.
     """
-    text = s.astype(object).str.translate(_FROM_THAI).str.strip()
-    empty = text == ""
-    era = pd.Series([None] * len(text), index=text.index, dtype=object)
+    era = pd.Series(None, index=s.index, dtype=object)
     if ctype == "str":
         return s, pd.Series(False, index=s.index), era
+    text = s.astype(object)
+    if text.str.contains(_THAI_DIGIT_RE, regex=True).any():
+        text = text.str.translate(_FROM_THAI)
+    text = text.str.strip()
+    empty = text == ""
     if ctype in ("int", "float", "fiscal_year"):
         num = pd.to_numeric(
             text.str.replace(",", "", regex=False).str.replace(" ", ""), errors="coerce"
@@ -943,6 +955,7 @@ def _group_failures(
                     item["value"] = str(raw.at[r, fl.column])
                 sample.append(item)
             col = f", column {fl.column!r}" if fl.column else ""
+            detail = (fl.row_detail or {}).get(rows[0], fl.detail)
             findings.append(
                 Finding(
                     check=fl.check,
@@ -952,7 +965,7 @@ def _group_failures(
                     column=fl.column,
                     rows=tuple(sample),
                     count=len(rows),
-                    message=f"{fname}: {_rows_text(rows)}{col}: {fl.detail}",
+                    message=f"{fname}: {_rows_text(rows)}{col}: {detail}",
                     source_file=source_file,
                     source_rows=tuple(rows),
                 )
@@ -986,6 +999,14 @@ def new_gx_context() -> Any:
 
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    # GX makes an (empty) temporary folder for its default ephemeral docs site: drop both
+    for name, cfg in ctx.list_data_docs_sites().items():
+        base = Path(str(cfg.get("store_backend", {}).get("base_directory", "")))
+        ctx.delete_data_docs_site(name)
+        tmp_root = Path(tempfile.gettempdir()).resolve()
+        if base.name and base.resolve().parent == tmp_root and base.is_dir():
+            with contextlib.suppress(OSError):
+                base.rmdir()  # only if still empty
     return ctx
 
 
@@ -1155,7 +1176,8 @@ def _prepare_table(
                     sev.era_confusion,
                     col,
                     rows,
-                    f"year 543 off (Buddhist/Common Era confusion): {era[rows[0]]}",
+                    "year 543 off (Buddhist/Common Era confusion)",
+                    {r: f"year 543 off (Buddhist/Common Era confusion): {era[r]}" for r in rows},
                 )
             )
         if bad.any():
@@ -1195,7 +1217,12 @@ def _gx_frame(run: _TableRun) -> pd.DataFrame:
         ctype = run.suite.columns[col].type
         s = run.parsed[col]
         if ctype == "str":
-            s = s.astype(object).map(lambda v: None if v in ("", None) else html.escape(str(v)))
+            s = s.astype(object)
+            s = s.where(s != "", None)
+            risky = s.str.contains(r"[<>&\"']", regex=True).fillna(False).astype(bool)
+            if risky.any():
+                s = s.copy()
+                s[risky] = s[risky].map(html.escape)
         elif ctype == "bool":
             s = s.astype(object)
         out[col] = s

@@ -70,7 +70,9 @@ def test_step12_case(case: dict) -> None:
     row = res.tickets.iloc[0]
     for key, want in case["expect"].items():
         got = row[key]
-        if isinstance(want, dt.date) or (want is None and key.endswith(("_on", "_due", "checkpoint"))):
+        if isinstance(want, dt.date) or (
+            want is None and key.endswith(("_on", "_due", "checkpoint"))
+        ):
             assert _date(got) == want, f"{key}: {got!r} != {want!r}"
         else:
             assert _plain(got) == want, f"{key}: {got!r} != {want!r}"
@@ -97,7 +99,12 @@ def test_compliant_ticket_has_no_reasons() -> None:
 @pytest.mark.parametrize(
     ("first", "last", "february", "expected"),
     [
-        ("2019-10-01", "2019-11-30", "last_day", ["2019-10-15", "2019-10-30", "2019-11-15", "2019-11-30"]),
+        (
+            "2019-10-01",
+            "2019-11-30",
+            "last_day",
+            ["2019-10-15", "2019-10-30", "2019-11-15", "2019-11-30"],
+        ),
         ("2020-02-01", "2020-03-01", "last_day", ["2020-02-15", "2020-02-29"]),
         ("2020-02-01", "2020-03-01", "last_business_day", ["2020-02-15", "2020-02-28"]),
         ("2023-02-01", "2023-03-01", "last_day", ["2023-02-15", "2023-02-28"]),
@@ -107,7 +114,9 @@ def test_compliant_ticket_has_no_reasons() -> None:
     ],
 )
 def test_checkpoint_days(first: str, last: str, february: str, expected: list[str]) -> None:
-    got = C.checkpoint_days(dt.date.fromisoformat(first), dt.date.fromisoformat(last), february=february)
+    got = C.checkpoint_days(
+        dt.date.fromisoformat(first), dt.date.fromisoformat(last), february=february
+    )
     assert [d.isoformat() for d in got] == expected
 
 
@@ -117,7 +126,10 @@ def test_quarter_is_cumulative_and_as_of_quarter_end() -> None:
     ev = pd.concat(
         [
             _events(
-                [["forwarded", "2019-12-30T09:00:00+07:00"], ["accepted", "2020-01-03T09:00:00+07:00"]],
+                [
+                    ["forwarded", "2019-12-30T09:00:00+07:00"],
+                    ["accepted", "2020-01-03T09:00:00+07:00"],
+                ],
                 "A",
             ),
             _events(
@@ -141,7 +153,9 @@ def test_quarter_is_cumulative_and_as_of_quarter_end() -> None:
 
 
 def test_year_end_not_judged_before_year_end() -> None:
-    ev = _events([["forwarded", "2019-10-01T09:00:00+07:00"], ["finished", "2019-10-02T09:00:00+07:00"]])
+    ev = _events(
+        [["forwarded", "2019-10-01T09:00:00+07:00"], ["finished", "2019-10-02T09:00:00+07:00"]]
+    )
     res = C.evaluate_compliance(ev, fy=2563, as_of="2019-12-31")
     ye = C.year_end_resolution(res).iloc[0]
     assert ye["resolved_pct"] == 100.0
@@ -203,7 +217,9 @@ def _golden_tickets(rows: list[dict]) -> pd.DataFrame:
             created = first + pd.Timedelta(days=i % span_days, hours=8 + i % 10)
             if i < row["finished"]:
                 # finished at the latest on the as-of day, late in the evening
-                finished = min(created + pd.Timedelta(days=2), as_of + pd.Timedelta(hours=23, minutes=30))
+                finished = min(
+                    created + pd.Timedelta(days=2), as_of + pd.Timedelta(hours=23, minutes=30)
+                )
                 finished = max(finished, created)
             elif i % 2:
                 finished = as_of + pd.Timedelta(days=1, hours=1)  # finished after the as-of date
@@ -234,7 +250,9 @@ def test_prawet_golden_figures(golden: dict) -> None:
     rows = golden["monthly_complaints_prawet_fy2563"]
     tickets = _golden_tickets(rows)
     for row in rows:
-        fig = C.monthly_figures(tickets, month=row["month"], as_of=row["as_of"], units=["1032"]).iloc[0]
+        fig = C.monthly_figures(
+            tickets, month=row["month"], as_of=row["as_of"], units=["1032"]
+        ).iloc[0]
         assert (fig["received"], fig["finished"], fig["in_progress"]) == (
             row["received"],
             row["finished"],
@@ -251,7 +269,11 @@ def test_december_report_window_ends_on_as_of() -> None:
             "ticket_id": ["a", "b", "c"],
             "unit_code": ["1032"] * 3,
             "created_at": pd.to_datetime(
-                ["2019-12-24T23:59:00+07:00", "2019-12-24T17:30:00+00:00", "2019-12-01T00:00:00+07:00"],
+                [
+                    "2019-12-24T23:59:00+07:00",
+                    "2019-12-24T17:30:00+00:00",
+                    "2019-12-01T00:00:00+07:00",
+                ],
                 utc=True,
             ).tz_convert(BKK),
             "finished_at": pd.to_datetime(
@@ -266,14 +288,24 @@ def test_december_report_window_ends_on_as_of() -> None:
         C.monthly_figures(t, month="2562-12")
 
 
-@pytest.mark.parametrize(("value", "expected"), [(60.365, 60.37), (39.635, 39.64), (100.0, 100.0), (0.004999, 0.0)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [(60.365, 60.37), (39.635, 39.64), (100.0, 100.0), (0.004999, 0.0)]
+)
 def test_round_half_up(value: float, expected: float) -> None:
     assert C.round_half_up(value) == expected
 
 
 def test_monthly_trend_for_a_unit() -> None:
     tickets = _golden_tickets(
-        [{"month": "2019-10", "as_of": "2019-10-28", "received": 10, "finished": 4, "in_progress": 6}]
+        [
+            {
+                "month": "2019-10",
+                "as_of": "2019-10-28",
+                "received": 10,
+                "finished": 4,
+                "in_progress": 6,
+            }
+        ]
     )
     trend = C.monthly_trend(tickets, "1032", 2563, as_of="2019-11-10")
     assert trend["month"].tolist() == ["2019-10", "2019-11"]
@@ -394,7 +426,10 @@ def test_measures_read_the_bundle_once_and_match_the_engine() -> None:
 
 def test_traffy_measures_refuse_export_time_figures() -> None:
     b = _bundle()
-    assert (C.m_traffy_resolved(b, "1001", 2567, 2), C.m_traffy_received(b, "1001", 2567, 2)) == (2, 4)
+    assert (C.m_traffy_resolved(b, "1001", 2567, 2), C.m_traffy_received(b, "1001", 2567, 2)) == (
+        2,
+        4,
+    )
     assert C.m_traffy_resolved(b, "1002", 2567, 1) is None
     k = C.traffy_kpi(b, "1002", 2567, 1)
     assert (k["resolved"], k["received"], k["state_basis"]) == (1, 2, "export_time")
@@ -430,12 +465,30 @@ def _load_bench():
 @pytest.mark.parametrize("february", ["last_day", "last_business_day"])
 def test_engine_agrees_with_row_by_row_reference(february: str) -> None:
     bench = _load_bench()
-    tickets, events = bench.generate(3000, seed=7, fy=2563)
+    _tickets, events = bench.generate(3000, seed=7, fy=2563)
     res = C.evaluate_compliance(events, fy=2563, february=february)
     ref = bench.reference_compliance(events, fy=2563, february=february)
     got = res.tickets.set_index("ticket_id")
     assert len(got) == len(ref) > 2500
-    for col in ("step1_ok", "step2_ok", "compliant", "checkpoints_required", "checkpoints_missed", "finished"):
+    for col in (
+        "step1_ok",
+        "step2_ok",
+        "compliant",
+        "checkpoints_required",
+        "checkpoints_missed",
+        "finished",
+    ):
         assert all(got.loc[t, col] == r[col] for t, r in ref.items()), col
     assert all(_date(got.loc[t, "fail_on"]) == r["fail_on"] for t, r in ref.items())
     assert got["compliant"].mean() < 1.0 and got["compliant"].mean() > 0.2
+
+
+def test_checkpoint_rows_show_windows() -> None:
+    case = next(c for c in CASES if c["id"] == "month_with_31_days")
+    cp = _run_case(case).checkpoints
+    got = [(_date(r.window_start), _date(r.checkpoint), bool(r.updated)) for r in cp.itertuples()]
+    assert got == [
+        (dt.date(2019, 10, 1), dt.date(2019, 10, 15), True),
+        (dt.date(2019, 10, 16), dt.date(2019, 10, 30), False),
+        (dt.date(2019, 10, 31), dt.date(2019, 11, 15), True),
+    ]

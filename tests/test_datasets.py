@@ -19,7 +19,11 @@ FIX = Path(__file__).resolve().parent / "fixtures" / "ingest"
 def data_dir(tmp_path: Path) -> Path:
     raw = tmp_path / "raw"
     raw.mkdir()
-    for name in ("traffy_api_v2_handmade.csv", "complaint_events_handmade.csv", "key_projects_handmade.csv"):
+    for name in (
+        "traffy_api_v2_handmade.csv",
+        "complaint_events_handmade.csv",
+        "key_projects_handmade.csv",
+    ):
         shutil.copy(FIX / name, raw / name)
     return tmp_path
 
@@ -58,7 +62,8 @@ def test_unknown_and_missing_tables(data_dir: Path) -> None:
 def test_input_hashes_are_sha256_of_raw_files(data_dir: Path) -> None:
     bundle = load_bundle(data_dir)
     expected = {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((data_dir / "raw").iterdir())
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((data_dir / "raw").iterdir())
     }
     assert bundle.input_hashes() == expected
 

@@ -291,3 +291,11 @@ def test_cli_ingest_prints_counts(data_dir: Path, capsys: pytest.CaptureFixture[
     assert main(["ingest", str(FIX / "unknown_schema.csv"), "--data", str(data_dir)]) == 2
     err = capsys.readouterr().err
     assert "unknown schema" in err and "\n" not in err.strip()
+
+
+def test_side_input_is_recognised_but_not_ingested(data_dir: Path) -> None:
+    shutil.copy(FIX / "monthly_figures.csv", data_dir / "raw" / "monthly_figures.csv")
+    rep = ingest(data_dir=data_dir)
+    side = [f for f in rep.files if f.file == "monthly_figures.csv"]
+    assert len(side) == 1 and side[0].source == "monthly_figures" and side[0].table == ""
+    assert "monthly_figures" not in rep.tables

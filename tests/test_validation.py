@@ -420,3 +420,34 @@ def test_sample_data_injected_defects_are_found_and_nothing_else(tmp_path):
         assert found[key] & _KIND_TO_CHECKS[kind], (key, kind, found[key])
     assert rep.exit_code == 1
     assert (tmp_path / "out" / "data_docs" / "index.html").is_file()
+
+
+def test_rerun_replaces_stale_quarantine_and_data_docs(tmp_path, gx_context):
+    # a fresh context per run, as in production (a shared context keeps earlier results)
+    bad = (BAD / "accepted_before_forwarded.csv").read_text()
+    data = _data_with(tmp_path, {"complaint_events.csv": bad})
+    out = tmp_path / "out"
+    v.run_validation(data, fy=FY, out_dir=out, data_docs=True)
+    assert (out / "quarantine" / "events.csv").is_file()
+    first_pages = {p.name for p in (out / "data_docs").rglob("*.html")}
+    # the file is fixed: the old quarantine file must go, and the old validation page too
+    clean = "\n".join(bad.splitlines()[:3]) + "\n"
+    (data / "raw" / "complaint_events.csv").write_text(clean, encoding="utf-8")
+    rep = v.run_validation(data, fy=FY, out_dir=out, data_docs=True)
+    assert rep.findings == ()
+    assert not (out / "quarantine" / "events.csv").exists()
+    second_pages = {p.name for p in (out / "data_docs").rglob("*.html")}
+    assert "index.html" in second_pages
+    assert second_pages == first_pages  # same names: one suite, one run, nothing left over
+
+
+def test_era_message_names_each_units_own_value(tmp_path, gx_context):
+    csv = (
+        "directive_id,unit_code,visit_type,issued_on,completed_on\n"
+        "D1,1001,district,2566-12-01,\nD2,1002,district,2567-01-15,\n"
+    )
+    data = _data_with(tmp_path, {"directives.csv": csv})
+    rep = _run(data, tmp_path / "out", gx_context)
+    by_unit = {f.unit_code: f.message for f in rep.findings}
+    assert "2566 - 543 = 2023" in by_unit["1001"]
+    assert "2567 - 543 = 2024" in by_unit["1002"]
