@@ -140,9 +140,15 @@ def main(argv: list[str] | None = None) -> int:
     children_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"cold run: {n_reports} reports ({len(failed)} failed) in {cold:.1f} s")
 
-    # 2. warm rerun, nothing changed
-    warm = _run(base, env=env, check=False)
-    print(f"warm rerun (nothing changed): {warm:.2f} s")
+    # 2. warm rerun, nothing changed. kpilib's source files are part of every report's hash:
+    # in a tree being edited a rerun re-renders; retry until a rerun finds everything current
+    for attempt in range(1, 4):
+        warm = _run(base, env=env, check=False)
+        counts = json.loads((out / args.fy / "Q1" / "manifest.json").read_text())["counts"]
+        print(f"warm rerun #{attempt}: {warm:.2f} s ({counts})")
+        if counts["ok"] == 0 and counts["failed"] == 0:
+            break
+    results["warm_rerun_attempts"] = attempt
 
     # 3. naive loop: papermill CLI + nbconvert CLI per report
     naive_dir = work / "naive"
@@ -153,15 +159,15 @@ def main(argv: list[str] | None = None) -> int:
     for unit, quarter in subset:
         nb_out = naive_dir / f"{unit}_Q{quarter}.ipynb"
         cmd = [str(BIN / "papermill"), str(notebook), str(nb_out), "--cwd", str(notebook.parent)]
-        cmd += ["-p", "unit", unit, "-p", "fy", args.fy, "-p", "quarter", str(quarter)]
-        cmd += ["-p", "data_dir", str(data), "--no-progress-bar"]
+        cmd += ["-r", "unit", unit, "-p", "fy", args.fy, "-p", "quarter", str(quarter)]
+        cmd += ["-r", "data_dir", str(data), "--no-progress-bar"]
         if not args.fixture:
             cmd += [
-                "-p",
+                "-r",
                 "validation_json",
                 str(validation_json) if validation_json.is_file() else "",
             ]
-            cmd += ["-p", "result_json", str(naive_dir / f"{unit}_Q{quarter}.json")]
+            cmd += ["-r", "result_json", str(naive_dir / f"{unit}_Q{quarter}.json")]
         naive_pm.append(_run(cmd, env=env))
         naive_nb.append(
             _run(

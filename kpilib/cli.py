@@ -248,7 +248,9 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
     summary = generate(out, fy=args.fy, seed=args.seed, scale=args.scale, force=args.force)
     for line in summary.lines():
         print(line)
-    print(f"generated in {time.perf_counter() - started:.1f} s (synthetic data; see {out / 'README.txt'})")
+    if not summary.skipped:
+        took = time.perf_counter() - started
+        print(f"generated in {took:.1f} s (synthetic data; see {out / 'README.txt'})")
     return 0
 
 

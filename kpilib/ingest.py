@@ -571,14 +571,55 @@ def _quarantine(raw: pd.DataFrame, rej: _Rejects, rows: np.ndarray, file_name: s
     return pd.concat([head, q], axis=1)
 
 
-def _bad_rows_frame(bad: list[str], file_name: str) -> pd.DataFrame:
+def _row_numbers(raw: pd.DataFrame) -> np.ndarray:
+    """1-based data row of each record (given by the slow reader; else consecutive)."""
+    given = raw.attrs.get("source_rows")
+    if given is not None and len(given) == len(raw):
+        return np.asarray(given, dtype=np.int64)
+    return np.arange(1, len(raw) + 1, dtype=np.int64)
+
+
+def _read_csv_exact(
+    path: Path, header: Sequence[str]
+) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """Row-exact reader for files with malformed records (rare; Python's csv module).
+
+    Returns the well-formed records (their data row numbers in ``attrs["source_rows"]``) and
+    ``(row, text)`` of each record with the wrong number of fields. Blank lines are skipped and
+    not counted, as the fast reader does.
+    """
+    good: list[list[str]] = []
+    numbers: list[int] = []
+    bad: list[tuple[int, str]] = []
+    width = len(header)
+    with _open_text(path) as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        row = 0
+        for rec in reader:
+            if not rec:
+                continue
+            row += 1
+            if len(rec) == width:
+                good.append(rec)
+                numbers.append(row)
+            else:
+                buf = io.StringIO()
+                csv.writer(buf, lineterminator="").writerow(rec)
+                bad.append((row, buf.getvalue()))
+    df = pd.DataFrame(good, columns=[c.strip() for c in header], dtype="str")
+    df.attrs["source_rows"] = numbers
+    return df, bad
+
+
+def _bad_rows_frame(bad: list[tuple[int, str]], file_name: str, width: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "source_file": file_name,
-            "source_row": pd.array([pd.NA] * len(bad), dtype="Int64"),
+            "source_row": [r for r, _ in bad],
             "reason_code": "bad_row_shape",
-            "reason": "wrong number of fields (row number unknown; see raw_text)",
-            "raw_text": bad,
+            "reason": f"wrong number of fields (expected {width}; see raw_text)",
+            "raw_text": [t for _, t in bad],
         }
     )
 
@@ -679,7 +720,7 @@ def _adapt_tickets(
     districts: dict[str, str],
 ) -> _Adapted:
     n = len(raw)
-    rows = np.arange(1, n + 1, dtype=np.int64)
+    rows = _row_numbers(raw)
     rej = _Rejects(n)
     tid = raw["ticket_id"].str.strip()
     rej.add(
@@ -764,7 +805,7 @@ def _adapt_tickets(
 
 def _adapt_events(raw: pd.DataFrame, *, file_name: str) -> _Adapted:
     n = len(raw)
-    rows = np.arange(1, n + 1, dtype=np.int64)
+    rows = _row_numbers(raw)
     rej = _Rejects(n)
     tid = _required_text(raw["ticket_id"], rej, column="ticket_id")
     unit = _unit_codes(raw["unit_code"], rej)
@@ -889,7 +930,7 @@ _TABLE_SPECS: dict[str, dict[str, Any]] = {
 def _adapt_table(raw: pd.DataFrame, *, table: str, file_name: str) -> _Adapted:
     spec = _TABLE_SPECS[table]
     n = len(raw)
-    rows = np.arange(1, n + 1, dtype=np.int64)
+    rows = _row_numbers(raw)
     rej = _Rejects(n)
     out: dict[str, pd.Series] = {}
     for col, (kind, required) in spec["cols"].items():
@@ -957,8 +998,14 @@ def read_source(
         )
     elif set(header) != set(SCHEMAS[source]):
         raise SchemaError(_schema_message(source, header, unknown=False), file=name)
-    raw, bad = _read_csv_strings(p, header)
+    raw, bad_text = _read_csv_strings(p, header)
+    bad: list[tuple[int, str]] = []
+    if bad_text:  # malformed records shift the fast reader's numbering: re-read row-exact
+        raw, bad = _read_csv_exact(p, header)
+    rows_attr = raw.attrs.get("source_rows")
     raw = raw[[c for c in SCHEMAS[source]]]
+    if rows_attr is not None:
+        raw.attrs["source_rows"] = rows_attr
     if source in ("traffy-dump", "traffy-api-v2"):
         if districts is None:
             d = district_table()
@@ -970,7 +1017,8 @@ def read_source(
         res = _adapt_table(raw, table=source, file_name=name)
     q = res.quarantine
     if bad:
-        q = pd.concat([q, _bad_rows_frame(bad, name)], ignore_index=True)
+        q = pd.concat([q, _bad_rows_frame(bad, name, len(header))], ignore_index=True)
+        q = q.sort_values("source_row", kind="stable", ignore_index=True)
     return source, res.frame, q, res.rows + len(bad)
 
 
@@ -1014,7 +1062,7 @@ def _combine_tickets(parts: list[tuple[str, pd.DataFrame]]) -> tuple[pd.DataFram
         return df, pd.DataFrame()
     first = df.loc[~dup].drop_duplicates("ticket_id").set_index("ticket_id")
     d = df.loc[dup]
-    q = pd.DataFrame(
+    head = pd.DataFrame(
         {
             "source_file": d["source_file"].to_numpy(),
             "source_row": d["source_row"].to_numpy(),
@@ -1023,10 +1071,12 @@ def _combine_tickets(parts: list[tuple[str, pd.DataFrame]]) -> tuple[pd.DataFram
                 f"ticket_id already given by {first.at[t, 'source_file']} data row {first.at[t, 'source_row']}"
                 for t in d["ticket_id"]
             ],
-            "ticket_id": d["ticket_id"].to_numpy(),
         }
     )
-    return df.loc[~dup].reset_index(drop=True), q
+    # the raw fields are gone at this point: keep the row's canonical fields instead
+    rest = d.drop(columns=["source_file", "source_row"]).reset_index(drop=True)
+    q = pd.concat([head, rest], axis=1)
+    return _select(df, ~dup), q
 
 
 def _empty_tickets() -> pd.DataFrame:
@@ -1125,6 +1175,13 @@ def ingest(
             df, q = _combine_tickets(parts)
             if len(q):
                 quarantine.setdefault("tickets", []).append(q)
+                for f in report.files:  # keep rows = carried + quarantined per file
+                    n = int((q["source_file"] == f.file).sum())
+                    if n:
+                        f.carried -= n
+                        f.quarantined["duplicate_ticket_id"] = (
+                            f.quarantined.get("duplicate_ticket_id", 0) + n
+                        )
         else:
             frames = [f for _, f in parts]
             df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

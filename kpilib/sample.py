@@ -108,6 +108,9 @@ DEFECT_RATES: dict[str, float] = {
     "accepted_before_forwarded": 1e-5,
 }
 
+#: Bumped whenever the generator's output changes, so an old data folder is not reused.
+GENERATOR_VERSION = 1
+
 RAW_FILES: tuple[str, ...] = (
     "traffy_api_v2.csv", "complaint_events.csv", "report_submissions.csv",
     "council_resolutions.csv", "key_projects.csv", "survey_responses.csv", "directives.csv",
@@ -122,9 +125,15 @@ class SampleSummary:
     out_dir: Path
     rows: dict[str, int] = field(default_factory=dict)
     defects: int = 0
+    skipped: bool = False
 
     def lines(self) -> list[str]:
         """Human-readable summary lines."""
+        if self.skipped:
+            return [
+                f"{self.out_dir} already holds this sample data set (same fy, seed, scale); "
+                "nothing to do (use --force to regenerate)"
+            ]
         out = [f"raw/{name}: {n} rows" for name, n in self.rows.items()]
         out.append(f"raw/_injected_defects.json: {self.defects} injected defects")
         out.append(f"written to {self.out_dir}")
@@ -441,9 +450,8 @@ def _inject_defects(
         sel[name] = np.sort(chosen[pos : pos + m])
         pos += m
     t = tickets.copy()
-    records: list[
-        tuple[str, int, str, str, str]
-    ] = []  # (kind, ticket index, column, stage, expected)
+    # (kind, ticket index, column, stage, expected reason)
+    records: list[tuple[str, int, str, str, str]] = []
     for i in sel["be_year"]:
         old = t.at[i, "timestamp"]
         y = int(old[:4])
@@ -688,6 +696,20 @@ processed/                canonical tables written by `kpi ingest` (re-creatable
 """
 
 
+def _same_sample(raw: Path, *, fy: int, seed: int, scale: float) -> bool:
+    try:
+        doc = json.loads((raw / "_injected_defects.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    same = (
+        doc.get("generator_version") == GENERATOR_VERSION
+        and doc.get("fiscal_year") == fy
+        and doc.get("seed") == seed
+        and doc.get("scale") == scale
+    )
+    return same and all((raw / name).is_file() for name in RAW_FILES)
+
+
 def generate(
     out_dir: str | Path,
     *,
@@ -707,8 +729,12 @@ def generate(
         force: Replace ``out_dir/raw`` if it already exists.
         params_dir: Where ``districts.csv`` is (default ``params/``).
 
+    Returns:
+        What was written; ``skipped`` is True when ``out_dir`` already holds the same data
+        set (same fiscal year, seed, scale and generator version) and ``force`` is False.
+
     Raises:
-        ParameterError: Bad fy/scale, or ``out_dir/raw`` exists and ``force`` is False.
+        ParameterError: Bad fy/scale, or ``out_dir/raw`` holds other data and ``force`` is False.
     """
     from kpilib import calendar as cal
 
@@ -718,7 +744,11 @@ def generate(
     out = Path(out_dir)
     raw = out / "raw"
     if raw.exists() and any(raw.iterdir()) and not force:
-        raise ParameterError(f"{raw} already exists; use --force to regenerate it")
+        if _same_sample(raw, fy=fy_be, seed=seed, scale=scale):
+            return SampleSummary(out_dir=out, skipped=True)
+        raise ParameterError(
+            f"{raw} already holds other data (not this fy/seed/scale); use --force to regenerate it"
+        )
     districts = _load_districts(Path(params_dir) if params_dir else None)
     rng = np.random.default_rng(seed)
     tickets, events, _facts = _tickets_and_events(rng, fy_be, scale, districts)
@@ -741,6 +771,7 @@ def generate(
         summary.rows[name] = len(df)
     doc = {
         "generator": "kpilib.sample",
+        "generator_version": GENERATOR_VERSION,
         "fiscal_year": fy_be,
         "seed": seed,
         "scale": scale,

@@ -37,7 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from kpilib import calendar as cal
-from kpilib.errors import ConfigError, InputError
+from kpilib.errors import ConfigError, InputError, KpilibError
 from kpilib.paths import params_dir, project_root
 
 Severity = Literal["blocking", "warning"]
@@ -463,6 +463,7 @@ class _RunContext:
     units: UnitDirectory
     fy_first: dt.date
     fy_last: dt.date
+    kpi_ids: frozenset[str] | None = None  # None: the catalogue could not be read
 
 
 @dataclass(frozen=True)
@@ -528,6 +529,31 @@ def _gx_unique(gxe: Any, spec: CheckSpec, ctx: _RunContext, ctype: str | None) -
 )
 def _gx_known_unit(gxe: Any, spec: CheckSpec, ctx: _RunContext, ctype: str | None) -> Any:
     return gxe.ExpectColumnValuesToBeInSet(column=spec.column, value_set=sorted(ctx.units.codes))
+
+
+@register_check(
+    "known_kpi",
+    kind="gx",
+    needs=("column",),
+    describe=lambda s, c: "KPI id not in the catalogue (id, official code or alias)",
+)
+def _gx_known_kpi(gxe: Any, spec: CheckSpec, ctx: _RunContext, ctype: str | None) -> Any:
+    if ctx.kpi_ids is None:
+        return None  # no catalogue: reported once as a check_error warning
+    return gxe.ExpectColumnValuesToBeInSet(
+        column=spec.column, value_set=sorted(html.escape(k) for k in ctx.kpi_ids)
+    )
+
+
+def catalog_kpi_ids() -> frozenset[str] | None:
+    """Return every identifier the catalogue accepts for a KPI, or None if it cannot be read."""
+    try:
+        from kpilib.catalog import load_catalog
+
+        cat = load_catalog()
+        return frozenset(i for k in cat.kpis for i in (k.id, *k.data_ids) if i)
+    except (ImportError, KpilibError):
+        return None
 
 
 @register_check(
@@ -1000,7 +1026,7 @@ def new_gx_context() -> Any:
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     # GX makes an (empty) temporary folder for its default ephemeral docs site: drop both
-    for name, cfg in ctx.list_data_docs_sites().items():
+    for name, cfg in list(ctx.list_data_docs_sites().items()):
         base = Path(str(cfg.get("store_backend", {}).get("base_directory", "")))
         ctx.delete_data_docs_site(name)
         tmp_root = Path(tempfile.gettempdir()).resolve()
@@ -1019,6 +1045,7 @@ def run_validation(
     units: UnitDirectory | None = None,
     data_docs: bool = True,
     gx_context: Any = None,
+    kpi_ids: Iterable[str] | None = None,
 ) -> ValidationReport:
     """Validate every input table of a data folder once and save the results.
 
@@ -1037,6 +1064,7 @@ def run_validation(
         units: Known units (default: :func:`load_units`).
         data_docs: Build the GX Data Docs site.
         gx_context: An existing GX context to reuse (tests); default a fresh ephemeral one.
+        kpi_ids: KPI identifiers for the ``known_kpi`` check (default: from the catalogue).
 
     Raises:
         InputError: If the data folder or its ``raw/`` folder does not exist.
@@ -1052,7 +1080,9 @@ def run_validation(
     suites = suites or load_suites()
     units = units or load_units()
     first, last = cal.fiscal_year_bounds(fy_int)
-    ctx = _RunContext(fy=fy_int, units=units, fy_first=first, fy_last=last)
+    uses_kpis = any(c.check == "known_kpi" for t in suites.tables.values() for c in t.checks)
+    ids = frozenset(kpi_ids) if kpi_ids is not None else (catalog_kpi_ids() if uses_kpis else None)
+    ctx = _RunContext(fy=fy_int, units=units, fy_first=first, fy_last=last, kpi_ids=ids)
     sev = suites.implicit
 
     findings: list[Finding] = []
@@ -1111,7 +1141,7 @@ def run_validation(
         )
 
     q_findings, q_unusable = _ingest_quarantine(
-        data_dir, sev.ingest_quarantine, sev.unreadable_file
+        data_dir, sev.ingest_quarantine, sev.unreadable_file, units
     )
     findings.extend(q_findings)
     unusable.extend(q_unusable)
@@ -1285,6 +1315,17 @@ def _run_gx(
                 continue
             ctype = run.suite.columns[chk.column].type if chk.column else None
             e = cdef.build(gxe, chk, ctx, ctype)
+            if e is None:
+                run.failures.append(
+                    _Failure(
+                        "check_error",
+                        "warning",
+                        chk.column,
+                        [],
+                        f"{chk.check} not run: the KPI catalogue could not be read",
+                    )
+                )
+                continue
             e.meta = {
                 "check": chk.check,
                 "severity": chk.severity,
@@ -1368,7 +1409,7 @@ def _collect_gx(run: _TableRun, vres: Any, ctx: _RunContext) -> dict[str, Any]:
             severity = meta["severity"]
             detail = meta.get("detail", check)
         if check == "unique":
-            rows = _later_duplicates(run, meta, rows)
+            rows = _later_duplicates(run, rows)
         if rows:
             if check == "unique" and column is None:
                 column = ",".join(_unique_columns(run))
@@ -1390,7 +1431,7 @@ def _unique_columns(run: _TableRun) -> list[str]:
     return list(spec.columns or ()) if spec else []
 
 
-def _later_duplicates(run: _TableRun, meta: dict[str, Any], rows: list[int]) -> list[int]:
+def _later_duplicates(run: _TableRun, rows: list[int]) -> list[int]:
     """Keep the first row of each duplicated key; flag the later ones."""
     cols = _unique_columns(run)
     if not cols or not rows:
@@ -1416,7 +1457,7 @@ def _drop_repeats(run: _TableRun) -> None:
 
 
 def _ingest_quarantine(
-    data_dir: Path, severity: Severity, unreadable: Severity
+    data_dir: Path, severity: Severity, unreadable: Severity, units: UnitDirectory
 ) -> tuple[list[Finding], list[str]]:
     """Findings for the rows the ingest set aside (``processed/quarantine/<table>.csv``)."""
     qdir = data_dir / "processed" / "quarantine"
@@ -1452,28 +1493,36 @@ def _ingest_quarantine(
                 )
             )
             continue
-        unit_col = "unit_code" if "unit_code" in df.columns else None
-        keys = ["source_file", "reason"] + ([unit_col] if unit_col else [])
-        for key, grp in df.groupby(keys, sort=True):
-            key = key if isinstance(key, tuple) else (key,)
-            src, reason = str(key[0]), str(key[1])
-            unit = (str(key[2]).strip() or None) if unit_col else None
+        if "unit_code" in df.columns:
+            df["_unit"] = df["unit_code"].str.strip()
+        elif "district" in df.columns:  # Traffy rows name the district
+            df["_unit"] = df["district"].map(lambda n: units.code_for_name(n) or n.strip())
+        else:
+            df["_unit"] = ""  # rows of no known unit (not a file-level problem)
+        code_col = "reason_code" if "reason_code" in df.columns else "reason"
+        for (src, code, unit), grp in df.groupby(["source_file", code_col, "_unit"], sort=True):
             rows = sorted(
                 int(x) for x in pd.to_numeric(grp["source_row"], errors="coerce").dropna()
             )
-            sample = tuple({"source_row": r, "reason": reason} for r in rows[:ROW_SAMPLE])
+            reasons = dict(
+                zip(pd.to_numeric(grp["source_row"], errors="coerce"), grp["reason"], strict=True)
+            )
+            sample = tuple(
+                {"source_row": r, "reason": str(reasons.get(r, code))} for r in rows[:ROW_SAMPLE]
+            )
+            first = str(grp["reason"].iloc[0])
+            what = _rows_text(rows) if rows else f"{len(grp)} rows"
             findings.append(
                 Finding(
                     check="ingest_quarantine",
                     table=table,
                     severity=severity,
-                    unit_code=unit,
+                    unit_code=str(unit),
                     column=None,
                     rows=sample,
                     count=len(grp),
-                    message=f"{src}: {_rows_text(rows) if rows else f'{len(grp)} rows'}: "
-                    f"not carried over by the ingest: {reason}",
-                    source_file=src,
+                    message=f"{src}: {what}: not carried over by the ingest ({code}): {first}",
+                    source_file=str(src),
                     source_rows=tuple(rows),
                 )
             )

@@ -492,3 +492,20 @@ def test_checkpoint_rows_show_windows() -> None:
         (dt.date(2019, 10, 16), dt.date(2019, 10, 30), False),
         (dt.date(2019, 10, 31), dt.date(2019, 11, 15), True),
     ]
+
+
+def test_cli_figures_prints_monthly_figures(tmp_path: Path, golden: dict, capsys) -> None:
+    from kpilib.cli import main
+
+    tickets = _golden_tickets(golden["monthly_complaints_prawet_fy2563"])
+    (tmp_path / "processed").mkdir()
+    tickets.to_parquet(tmp_path / "processed" / "tickets.parquet", index=False)
+    assert main(["figures", "--data", str(tmp_path), "--unit", "1032", "--fy", "2563"]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if "พ.ย. 2562" in ln).split()
+    fig = C.monthly_figures(tickets, month="2019-11", units=["1032"]).iloc[0]  # as of 30 Nov
+    assert line[0] == "1032"
+    assert [int(x) for x in line[3:6]] == [fig["received"], fig["finished"], fig["in_progress"]]
+    assert line[6] == f"{C.round_half_up(fig['finished_pct']):.2f}"
+    assert main(["figures", "--data", str(tmp_path), "--fy", "2019"]) == 2
+    assert "Common-Era" in capsys.readouterr().err

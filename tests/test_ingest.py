@@ -299,3 +299,48 @@ def test_side_input_is_recognised_but_not_ingested(data_dir: Path) -> None:
     side = [f for f in rep.files if f.file == "monthly_figures.csv"]
     assert len(side) == 1 and side[0].source == "monthly_figures" and side[0].table == ""
     assert "monthly_figures" not in rep.tables
+
+
+def test_same_ticket_in_two_sources_keeps_the_api_v2_row(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(FIX / "traffy_api_v2_handmade.csv", raw / "api.csv")
+    dump = pd.read_csv(
+        FIX / "traffy_dump_slice.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
+    dump.loc[0, "ticket_id"] = "2024-AAAA07"  # also in the API v2 file
+    dump.to_csv(raw / "dump.csv", index=False)
+    rep = ingest(data_dir=tmp_path)
+    t = pd.read_parquet(tmp_path / "processed" / "tickets.parquet")
+    row = t.loc[t["ticket_id"] == "2024-AAAA07"]
+    assert len(row) == 1 and row["source"].item() == "traffy-api-v2"
+    q = pd.read_csv(
+        tmp_path / "processed" / "quarantine" / "tickets.csv", dtype=str, keep_default_na=False
+    )
+    dup = q.loc[(q["reason_code"] == "duplicate_ticket_id") & (q["source_file"] == "dump.csv")]
+    assert dup["source_row"].tolist() == ["1"]
+    assert "api.csv data row 7" in dup["reason"].item()
+    for f in rep.files:
+        assert f.rows == f.carried + sum(f.quarantined.values())
+
+
+def test_district_table_from_units_yaml_and_csv_agree(project_root: Path, tmp_path: Path) -> None:
+    from kpilib.ingest import district_table
+
+    shutil.copy(project_root / "params" / "districts.csv", tmp_path / "districts.csv")
+    from_csv = district_table(tmp_path)
+    default = district_table(project_root / "params")
+    assert len(from_csv) == 50
+    assert not from_csv["name"].str.startswith("เขต").any()
+    assert dict(zip(default["name"], default["unit_code"], strict=True)) == dict(
+        zip(from_csv["name"], from_csv["unit_code"], strict=True)
+    )
+
+
+def test_malformed_record_is_quarantined_with_its_row_and_later_rows_keep_theirs() -> None:
+    _, frame, q, rows = read_source(FIX / "complaint_events_bad_shape.csv")
+    assert rows == 3
+    assert frame["source_row"].tolist() == [1, 3]
+    bad = q.loc[q["reason_code"] == "bad_row_shape"]
+    assert bad["source_row"].tolist() == [2]
+    assert bad["raw_text"].item().endswith(",extra")

@@ -42,9 +42,13 @@ def test_same_seed_same_bytes(sample: Path, tmp_path: Path) -> None:
     assert other["traffy_api_v2.csv"] != _hashes(sample / "raw")["traffy_api_v2.csv"]
 
 
-def test_refuses_to_overwrite_without_force(sample: Path) -> None:
+def test_rerun_is_a_no_op_and_other_data_needs_force(sample: Path) -> None:
+    before = {p.name: p.stat().st_mtime_ns for p in (sample / "raw").iterdir()}
+    summary = generate(sample, fy=2567, seed=2567, scale=SCALE)
+    assert summary.skipped
+    assert {p.name: p.stat().st_mtime_ns for p in (sample / "raw").iterdir()} == before
     with pytest.raises(ParameterError, match="--force"):
-        generate(sample, scale=SCALE)
+        generate(sample, fy=2567, seed=99, scale=SCALE)
 
 
 @pytest.mark.parametrize("fy", ["2024", "abc"])
@@ -214,6 +218,8 @@ def test_cli_sample_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     out = tmp_path / "s"
     assert main(["sample-data", "--out", str(out), "--scale", "0.01", "--seed", "7"]) == 0
     assert "traffy_api_v2.csv" in capsys.readouterr().out
+    assert main(["sample-data", "--out", str(out), "--scale", "0.01", "--seed", "7"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
     assert main(["sample-data", "--out", str(out), "--scale", "0.01"]) == 2
     assert "--force" in capsys.readouterr().err
     assert main(["sample-data", "--out", str(out), "--scale", "0.01", "--force"]) == 0

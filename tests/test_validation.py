@@ -42,7 +42,11 @@ def _data_with(tmp_path: Path, files: dict[str, bytes | str]) -> Path:
     return data
 
 
+KPI_IDS = ("govsec-2567-4", "5016-0685")  # local: tests do not depend on the catalogue
+
+
 def _run(data: Path, out: Path, gx_context, **kw) -> v.ValidationReport:
+    kw.setdefault("kpi_ids", KPI_IDS)
     return v.run_validation(data, fy=FY, out_dir=out, data_docs=False, gx_context=gx_context, **kw)
 
 
@@ -179,18 +183,26 @@ def test_ingest_quarantine_rows_become_findings_with_their_reason(tmp_path, gx_c
     qdir = data / "processed" / "quarantine"
     qdir.mkdir(parents=True)
     (qdir / "tickets.csv").write_text(
-        "source_file,source_row,reason,ticket_id\n"
-        "traffy_api_v2.csv,7,unknown_district,A\ntraffy_api_v2.csv,9,unknown_district,B\n"
-        "traffy_api_v2.csv,12,be_year,C\n",
+        "source_file,source_row,reason_code,reason,ticket_id,district\n"
+        "traffy_api_v2.csv,7,unknown_district,not a district: X,A,X\n"
+        "traffy_api_v2.csv,9,unknown_district,not a district: X,B,X\n"
+        "traffy_api_v2.csv,12,be_year,timestamp: year 2567,C,ประเวศ\n",
+        encoding="utf-8",
+    )
+    (qdir / "events.csv").write_text(
+        "source_file,source_row,reason,ticket_id,unit_code\ncomplaint_events.csv,3,bad,T,1001\n",
         encoding="utf-8",
     )
     rep = _run(data, tmp_path / "out", gx_context)
-    got = sorted((f.check, f.table, f.source_rows, f.severity) for f in rep.findings)
+    got = sorted((f.table, f.source_rows, f.unit_code, f.severity) for f in rep.findings)
     assert got == [
-        ("ingest_quarantine", "tickets", (7, 9), "warning"),
-        ("ingest_quarantine", "tickets", (12,), "warning"),
+        ("events", (3,), "1001", "warning"),
+        ("tickets", (7, 9), "X", "warning"),
+        ("tickets", (12,), "1032", "warning"),  # district name mapped to its geocode
     ]
+    assert {f.check for f in rep.findings} == {"ingest_quarantine"}
     assert any("unknown_district" in f.message and "rows 7, 9" in f.message for f in rep.findings)
+    assert rep.blocking_tables("1032") == frozenset()  # a warning does not block
 
 
 # --------------------------------------------------------------------------- the saved report
@@ -451,3 +463,28 @@ def test_era_message_names_each_units_own_value(tmp_path, gx_context):
     by_unit = {f.unit_code: f.message for f in rep.findings}
     assert "2566 - 543 = 2023" in by_unit["1001"]
     assert "2567 - 543 = 2024" in by_unit["1002"]
+
+
+@pytest.mark.parametrize(
+    ("kpi_ids", "want"),
+    [
+        (KPI_IDS, {("known_kpi", "warning", (2,))}),
+        (None, {("check_error", "warning", ())}),  # no catalogue: said once, not silently skipped
+    ],
+)
+def test_manual_results_kpi_ids_are_checked(kpi_ids, want, tmp_path, gx_context, monkeypatch):
+    monkeypatch.setattr(v, "catalog_kpi_ids", lambda: None)
+    csv = (
+        "unit_code,kpi_id,fiscal_year,quarter,value,note\n"
+        "1032,5016-0685,2567,1,30,\n1032,5016-9999,2567,1,30,typo\n"
+    )
+    data = _data_with(tmp_path, {"manual_results.csv": csv})
+    rep = v.run_validation(
+        data,
+        fy=FY,
+        out_dir=tmp_path / "out",
+        data_docs=False,
+        gx_context=gx_context,
+        kpi_ids=kpi_ids,
+    )
+    assert {(f.check, f.severity, f.source_rows) for f in rep.findings} == want
