@@ -83,6 +83,9 @@ def _trivial_notebook(path: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fixture", action="store_true", help="use the fixture notebook")
+    parser.add_argument(
+        "--notebook", default=None, help="report notebook (default notebooks/report.ipynb)"
+    )
     parser.add_argument("--data", default=None, help="data folder (default data/sample)")
     parser.add_argument("--out", default=None, help="work folder (default: a temp folder)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -101,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         extra = ["--notebook", str(notebook), "--no-validate", "--no-ingest"]
     else:
         data = Path(args.data).absolute() if args.data else ROOT / "data" / "sample"
-        notebook = ROOT / "notebooks" / "report.ipynb"
+        notebook = Path(args.notebook or ROOT / "notebooks" / "report.ipynb").absolute()
+        if args.notebook:
+            extra = ["--notebook", str(notebook)]
         if not notebook.is_file():
             raise SystemExit(f"{notebook} not found: run with --fixture")
         if not (data / "raw").is_dir():
@@ -238,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
                 "batch_run_timings": manifests[0]["timings_run"],
             },
             "peak_rss_mb_per_worker": maxrss,
-            "peak_rss_mb_largest_child": round(children_rss_mb, 1),
+            "peak_rss_mb_kpi_parent_process": round(children_rss_mb, 1),
             "load_average_after": os.getloadavg(),
         }
     )

@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -240,6 +241,10 @@ def plan_run(
         jobs = os.cpu_count() or 1
     if not isinstance(jobs, int) or jobs < 1:
         raise ParameterError(f"invalid --jobs {jobs!r}: use a whole number of workers >= 1")
+    if cell_timeout is not None and not cell_timeout > 0:
+        raise ParameterError(
+            f"invalid --cell-timeout {cell_timeout!r}: use a number of seconds > 0"
+        )
     if engine not in ENGINES:
         raise ParameterError(f"invalid engine {engine!r}: use one of {', '.join(ENGINES)}")
     data_dir = check_path_value(data if data is not None else sample_data_dir(), option="--data")
@@ -484,15 +489,59 @@ def _worker_init(engine: str, env: dict[str, str]) -> None:
     os.environ.update(env)
     _WORKER["warm_up"] = _warm_up(engine)
     _WORKER["first"] = True
+    if engine == "inprocess":
+        _WORKER["bundles"] = _shared_bundles()
+        _WORKER["bundles"].__enter__()  # for the worker's lifetime
+
+
+@contextlib.contextmanager
+def _shared_bundles() -> Iterator[None]:
+    """Make ``kpilib.datasets.load_bundle`` return one Bundle per data folder meanwhile.
+
+    Every report notebook calls ``load_bundle(data_dir)``. A fresh Bundle re-reads the
+    Parquet tables and recomputes what :mod:`kpilib.complaints` caches per bundle (the
+    compliance of every ticket, about 0.7 s on the sample data); a shared one makes the
+    second and later reports of a worker cost about 0.02 s. Safe within a batch: the parent
+    has ingested the data folder before any report runs, and ``Bundle.table`` returns
+    copies. With the in-process engine only (a kernel is a separate process).
+    """
+    try:
+        from kpilib import datasets
+    except ImportError:
+        yield
+        return
+    original = datasets.load_bundle
+    if getattr(original, "kpilib_batch_shared", False):
+        yield
+        return
+    cache: dict[str, Any] = {}
+
+    @functools.wraps(original)
+    def load_bundle(path: Any = None, *, refresh: bool = True) -> Any:
+        key = str(Path(path).resolve()) if path is not None else ""
+        bundle = cache.get(key)
+        if bundle is None:
+            bundle = cache[key] = original(path, refresh=refresh)
+        return bundle
+
+    load_bundle.kpilib_batch_shared = True  # type: ignore[attr-defined]
+    datasets.load_bundle = load_bundle
+    try:
+        yield
+    finally:
+        datasets.load_bundle = original
 
 
 def _warm_up(engine: str) -> dict[str, float]:
+    """Register the engine and import everything once; seconds per step."""
+    t0 = time.perf_counter()
     from kpilib import engine as inprocess
 
-    inprocess.register()
+    inprocess.register()  # imports papermill (and nbformat, jsonschema: about 2 s)
+    timings = {"papermill": time.perf_counter() - t0}
     if engine == "inprocess":
-        return inprocess.warm_up(WARM_MODULES)
-    return {}
+        timings.update(inprocess.warm_up(WARM_MODULES))
+    return timings
 
 
 @contextlib.contextmanager
@@ -528,6 +577,32 @@ def _html_to_pdf(html: Path, pdf: Path) -> None:
     html_to_pdf(html, pdf)
 
 
+def _peak_rss_kb() -> int:
+    """This process's peak resident memory in KiB.
+
+    Linux's ``ru_maxrss`` survives ``exec``: a spawned worker would report its parent's peak
+    (e.g. great_expectations in the parent). ``VmHWM`` is the process's own high-water mark.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _one_line(text: str, *, limit: int = 500) -> str:
+    """An error message on one line (ANSI colours removed), at most ``limit`` characters."""
+    import re
+
+    flat = " ".join(re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def render_report(task: Task) -> dict[str, Any]:
     """Execute one report notebook and export it; never raises for a notebook failure.
 
@@ -536,8 +611,6 @@ def render_report(task: Task) -> dict[str, Any]:
         per step), ``outputs``, ``pid``, ``maxrss_kb`` and, for a worker's first report, its
         ``warm_up`` timings.
     """
-    import resource
-
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -600,6 +673,7 @@ def render_report(task: Task) -> dict[str, Any]:
         for path in tmp.values():
             _unlink(path)
     if error is not None:
+        error = _one_line(error)
         # a failed report keeps only its executed notebook (with the traceback)
         for ext in ("html", "pdf", "json"):
             _unlink(final[ext])
@@ -619,7 +693,7 @@ def render_report(task: Task) -> dict[str, Any]:
     }
     atomic_write_text(unit_dir / STATE_FILE, json.dumps(state, ensure_ascii=False, indent=1))
     result = dict(state, pid=os.getpid())
-    result["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["maxrss_kb"] = _peak_rss_kb()
     if _WORKER.pop("first", False):
         result["warm_up"] = _WORKER.get("warm_up", {})
     return result
@@ -659,7 +733,7 @@ class _Progress:
         if total and hasattr(stream, "isatty") and stream.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="report", file=stream, dynamic_ncols=True)
+            self.bar = tqdm(total=total, unit="report", file=stream)
 
     def log(self, text: str) -> None:
         if self.bar is not None:
@@ -763,10 +837,11 @@ def _run_serial(
     t0 = time.perf_counter()
     warm = _warm_up(plan.engine)
     info = {"warm_up": warm, "start": time.perf_counter() - t0}
-    for task in tasks:
-        result = render_report(task)
-        results.append(result)
-        progress.update(result)
+    with _shared_bundles() if plan.engine == "inprocess" else contextlib.nullcontext():
+        for task in tasks:
+            result = render_report(task)
+            results.append(result)
+            progress.update(result)
     return info
 
 
@@ -1012,6 +1087,7 @@ def scorecard_summary(data: dict[str, Any]) -> dict[str, Any]:
     points = _first(data, "total_points", "points")
     weight = _first(data, "total_weight", "weight")
     levels: dict[str, Any] = {}
+    names: dict[str, str] = {}
     for item in data.get("results") or data.get("kpis") or []:
         if not isinstance(item, dict):
             continue
@@ -1026,7 +1102,10 @@ def scorecard_summary(data: dict[str, Any]) -> dict[str, Any]:
             level = score.get("level")
         if key is not None:
             levels[str(key)] = level
-    return {"points": points, "weight": weight, "levels": levels}
+            label = " ".join(str(item.get(k) or "") for k in ("code", "name_th")).strip()
+            if label:
+                names[str(key)] = label
+    return {"points": points, "weight": weight, "levels": levels, "names": names}
 
 
 @dataclass
@@ -1043,6 +1122,7 @@ class Row:
     levels: dict[str, Any]
     validation: str
     links: dict[str, str]
+    kpi_names: dict[str, str] = field(default_factory=dict)
 
 
 def collect_rows(
@@ -1064,7 +1144,7 @@ def collect_rows(
         report = by_unit.get(code)
         status = report["status"] if report else state.get("status", "missing")
         error = (report or state).get("error")
-        summary = {"points": None, "weight": None, "levels": {}}
+        summary: dict[str, Any] = {"points": None, "weight": None, "levels": {}, "names": {}}
         if status in ("ok", "up to date"):
             try:
                 with open(unit_dir / "report.json", encoding="utf-8") as fh:
@@ -1088,6 +1168,7 @@ def collect_rows(
                 levels=summary["levels"],
                 validation=_validation_status(validation, code),
                 links=links,
+                kpi_names=summary["names"],
             )
         )
     return rows
@@ -1164,6 +1245,9 @@ th[aria-sort="descending"]::after { content: " ▼"; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.failed td { background: #fdecea; }
 tr.missing td { color: #888; }
+h2 { font-size: 1.1rem; margin-top: 1.5rem; }
+table.legend { width: auto; font-size: .85rem; }
+table.legend th { cursor: default; position: static; }
 .status-failed { color: #b00020; font-weight: bold; }
 .error { display: block; font-size: .8rem; color: #b00020; white-space: pre-wrap; }
 </style>
@@ -1173,7 +1257,7 @@ tr.missing td { color: #888; }
 <p class="meta">{{ meta }}</p>
 <table id="units">
 <thead><tr>
-{%- for h in headers %}<th data-type="{{ h.type }}">{{ h.label }}</th>{% endfor -%}
+{%- for h in headers %}<th data-type="{{ h.type }}"{% if h.get("title") %} title="{{ h.title }}"{% endif %}>{{ h.label }}</th>{% endfor -%}
 </tr></thead>
 <tbody>
 {%- for r in rows %}
@@ -1186,6 +1270,17 @@ tr.missing td { color: #888; }
 {%- endfor %}
 </tbody>
 </table>
+{%- if legend %}
+<h2>ตัวชี้วัด</h2>
+<table class="legend">
+<thead><tr><th>คอลัมน์</th><th>รหัสตัวชี้วัด</th><th>ชื่อตัวชี้วัด</th></tr></thead>
+<tbody>
+{%- for k in legend %}
+<tr><td>{{ H_LEVEL }} {{ k.short }}</td><td>{{ k.id }}</td><td>{{ k.name }}</td></tr>
+{%- endfor %}
+</tbody>
+</table>
+{%- endif %}
 <script>
 (function () {
   var table = document.getElementById("units");
@@ -1237,7 +1332,12 @@ def render_index(plan: RunPlan, quarter: int, rows: Sequence[Row]) -> str:
         {"label": H_POINTS, "type": "num"},
         {"label": H_PERCENT, "type": "num"},
     ]
-    headers += [{"label": f"{H_LEVEL} {k}", "type": "num"} for k in kpis]
+    names = {k: n for r in rows for k, n in r.kpi_names.items()}
+    legend = [{"short": f"K{i}", "id": k, "name": names.get(k, "")} for i, k in enumerate(kpis, 1)]
+    headers += [
+        {"label": f"{H_LEVEL} {item['short']}", "type": "num", "title": item["id"]}
+        for item in legend
+    ]
     headers += [
         {"label": H_VALIDATION, "type": "text"},
         {"label": H_STATUS, "type": "text"},
@@ -1290,6 +1390,8 @@ def render_index(plan: RunPlan, quarter: int, rows: Sequence[Row]) -> str:
         meta=meta,
         headers=headers,
         rows=view,
+        legend=legend,
+        H_LEVEL=H_LEVEL,
     )
 
 

@@ -163,6 +163,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notebook", default=None, help=argparse.SUPPRESS)
     p.add_argument("--no-validate", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--no-ingest", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--cell-timeout", type=float, default=None, help=argparse.SUPPRESS)
     p.set_defaults(handler=_cmd_run)
     return parser
 
@@ -353,6 +354,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         notebook=args.notebook,
         validate=not args.no_validate,
         ingest=not args.no_ingest,
+        cell_timeout=args.cell_timeout,
     )
     return batch.run_batch(plan).exit_code
 

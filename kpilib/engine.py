@@ -386,6 +386,8 @@ def _build_engine_class() -> Any:
                     finally:
                         nb_man.cell_complete(cell, cell_index=index)
                     if not ok:
+                        if any(o.get("ename") == "KeyboardInterrupt" for o in cell.outputs):
+                            raise KeyboardInterrupt  # Ctrl-C stops the run, not just this cell
                         break
             nb.metadata["language_info"] = _language_info()
             return nb

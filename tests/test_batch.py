@@ -138,6 +138,7 @@ def cli_catalog(monkeypatch):
             "no path separators and no leading dot",
         ),
         (["--jobs", "0"], "invalid --jobs 0: use a whole number of workers >= 1"),
+        (["--cell-timeout", "-1"], "invalid --cell-timeout -1.0: use a number of seconds > 0"),
         (
             ["--data", "no/such/folder"],
             "data folder not found: {cwd}/no/such/folder (create it with 'kpi sample-data')",
@@ -362,11 +363,21 @@ def test_manifest_records_parameters_hashes_versions_and_timings(data_dir, tmp_p
     [
         (
             {"total_points": 38.0, "total_weight": 70, "results": [{"kpi": "k1", "level": 4}]},
-            {"points": 38.0, "weight": 70, "levels": {"k1": 4}},
+            {"points": 38.0, "weight": 70, "levels": {"k1": 4}, "names": {}},
         ),
         (
-            {"results": [{"kpi_id": "k2", "score": {"level": 3}}, {"code": "5012", "level": None}]},
-            {"points": None, "weight": None, "levels": {"k2": 3, "5012": None}},
+            {
+                "results": [
+                    {"kpi_id": "k2", "score": {"level": 3}, "name_th": "ร้อยละ"},
+                    {"code": "5012", "level": None},
+                ]
+            },
+            {
+                "points": None,
+                "weight": None,
+                "levels": {"k2": 3, "5012": None},
+                "names": {"k2": "ร้อยละ", "5012": "5012"},
+            },
         ),
     ],
 )
@@ -390,3 +401,23 @@ def test_pool_of_workers_isolates_the_failing_unit(data_dir, tmp_path):
     assert (result.index_paths[0].parent / "summary.xlsx").is_file()
     again, _ = _run(plan(1))
     assert _status(again) == {"1001": "up to date", "1002": "failed", "1003": "up to date"}
+
+
+def test_reports_in_one_worker_share_one_bundle_per_data_folder(monkeypatch, tmp_path):
+    from kpilib import datasets
+
+    opened = []
+
+    def load_bundle(path=None, *, refresh=True):
+        opened.append(path)
+        return object()
+
+    monkeypatch.setattr(datasets, "load_bundle", load_bundle)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with batch._shared_bundles():
+        first = datasets.load_bundle(tmp_path / "a")
+        assert datasets.load_bundle(str(tmp_path / "a")) is first
+        assert datasets.load_bundle(tmp_path / "b") is not first
+    assert datasets.load_bundle is load_bundle
+    assert opened == [tmp_path / "a", tmp_path / "b"]

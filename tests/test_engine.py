@@ -205,3 +205,14 @@ def test_cell_timeout_interrupts_a_runaway_cell(tmp_path):
             execution_timeout=0.3,
         )
     assert info.value.ename == "TimeoutError"
+
+
+def test_ctrl_c_in_a_cell_stops_the_run(tmp_path):
+    src = _notebook(tmp_path, "raise KeyboardInterrupt", "print('never')")
+    with pytest.raises(KeyboardInterrupt):
+        papermill.execute_notebook(
+            str(src),
+            str(tmp_path / "out.ipynb"),
+            engine_name=engine.ENGINE_NAME,
+            progress_bar=False,
+        )

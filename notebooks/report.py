@@ -1,0 +1,81 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: kpilib (Python 3.11)
+#     language: python
+#     name: kpilib
+#   title: รายงานผลการประเมินตัวชี้วัด (KPI report)
+# ---
+
+# %% tags=["parameters"]
+# Parameterised report of one unit and one quarter. Run it in JupyterLab with the defaults
+# below (Prawet district, FY 2567 Q1, the sample data) or through Papermill / `kpi report`
+# for any unit and quarter. The notebook only calls kpilib and displays what it returns.
+unit: str = "1032"  # unit code (district geocode or office code, e.g. GOVSEC)
+fy: int = 2567  # fiscal year, Buddhist Era
+quarter: int = 1  # quarter 1-4 of the fiscal year
+data_dir: str = "../data/sample"  # data folder (raw/ and processed/)
+validation_json: str = ""  # validation results of the batch run; empty: use or run validation
+as_of: str = ""  # as-of date (ISO); empty: the quarter's last day
+lang: str = "th"  # report language: th or en
+result_json: str = ""  # where to write the unit-quarter scorecard JSON; empty: do not write
+
+# %%
+from IPython.display import HTML, display
+
+from kpilib.assemble import build_report, check_parameters
+
+params = check_parameters(
+    unit=unit,
+    fy=fy,
+    quarter=quarter,
+    data_dir=data_dir,
+    validation_json=validation_json,
+    as_of=as_of,
+    lang=lang,
+    result_json=result_json,
+)
+report = build_report(params)
+report.write_result_json()
+display(HTML(report.header_html()))
+
+# %% [markdown]
+# ## 1. สรุปผลคะแนน (Scorecard)
+
+# %%
+display(HTML(report.scorecard_html()))
+
+# %% [markdown]
+# ## 2. รายละเอียดตัวชี้วัด (KPI details)
+
+# %%
+display(HTML(report.kpi_sections_html()))
+
+# %% [markdown]
+# ## 3. แผนภูมิ (Charts)
+
+# %%
+display(HTML(report.charts_html()))
+
+# %% [markdown]
+# ## 4. ตรวจสอบรายเรื่อง (Audit)
+
+# %%
+display(HTML(report.audit_html()))
+
+# %% [markdown]
+# ## 5. ผลการตรวจสอบข้อมูล (Data validation)
+
+# %%
+display(HTML(report.validation_html()))
+
+# %% [markdown]
+# ## 6. การรับรองรายงาน (Certification)
+
+# %%
+display(HTML(report.certification_html()))
