@@ -1234,7 +1234,8 @@ _INDEX_TEMPLATE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }}</title>
 <style>
-body { font-family: "Noto Sans Thai", "Sarabun", Tahoma, sans-serif; margin: 1.5rem; color: #222; }
+{{ font_css | safe }}
+body { font-family: "Sarabun", "Noto Sans Thai", Tahoma, sans-serif; margin: 1.5rem; color: #222; }
 h1 { font-size: 1.4rem; margin-bottom: .2rem; }
 p.meta { color: #555; margin-top: 0; }
 table { border-collapse: collapse; width: 100%; font-size: .92rem; }
@@ -1384,8 +1385,11 @@ def render_index(plan: RunPlan, quarter: int, rows: Sequence[Row]) -> str:
         f"ล้มเหลว {n_failed} · จัดทำเมื่อ {today} · kpilib {__version__} · "
         "คลิกหัวตารางเพื่อเรียงลำดับ"
     )
+    from kpilib.render import font_face_css
+
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return env.from_string(_INDEX_TEMPLATE).render(
+        font_css=font_face_css(),
         title=f"รายงานผลตัวชี้วัด ปีงบประมาณ {plan.fy} ไตรมาสที่ {quarter}",
         meta=meta,
         headers=headers,

@@ -335,7 +335,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    return _not_built("report")
+    import dataclasses
+
+    from kpilib import batch
+
+    if str(args.quarter).strip().lower() == "all":
+        raise ParameterError("kpi report renders one quarter: use --quarter 1-4 (or 'kpi run')")
+    plan = batch.plan_run(
+        fy=args.fy,
+        quarter=args.quarter,
+        units=[args.unit],
+        data=args.data,
+        out=args.out,
+        jobs=1,
+        pdf=args.pdf,
+        force=True,
+    )
+    plan = dataclasses.replace(plan, lang=args.lang)
+    result = batch.run_batch(plan)
+    unit_dir = plan.unit_dir(plan.quarters[0], plan.units[0].code)
+    for ext in ("html", "pdf", "json", "ipynb"):
+        path = unit_dir / f"report.{ext}"
+        if path.is_file():
+            print(f"kpi report: {ext.upper():5} {path}")
+    return result.exit_code
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -224,7 +224,13 @@ def _rubric_rows(r: Mapping[str, Any], level: Any) -> list[dict[str, Any]]:
         if not isinstance(row, Mapping):
             continue
         lv = row.get("level")
-        text = row.get("text") or row.get("label") or row.get("criterion") or row.get("description")
+        text = (
+            row.get("text")
+            or row.get("text_th")
+            or row.get("label")
+            or row.get("criterion")
+            or row.get("description")
+        )
         if not text:
             lo, hi = row.get("lower", row.get("min")), row.get("upper", row.get("max"))
             parts = []
