@@ -70,7 +70,9 @@ def _read_notebook(executed_nb: Any) -> Any:
 
 
 def _strip_for_report(nb: Any) -> Any:
-    """Drop stderr streams and the code of every cell (the HTML shows outputs only)."""
+    """Drop the parameters cells, stderr streams and the code of every cell (outputs only)."""
+    hidden = {"parameters", "injected-parameters"}
+    nb.cells = [c for c in nb.cells if not hidden & set(c.get("metadata", {}).get("tags", []))]
     for cell in nb.cells:
         if cell.get("cell_type") != "code":
             continue
