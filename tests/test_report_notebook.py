@@ -127,3 +127,30 @@ def test_screenshot_and_pdf(rendered):
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "เขตประเวศ" in text and "สรุปผลคะแนน" in text
+
+
+def test_exploration_notebook_runs_on_the_same_data(rendered):
+    import nbformat
+    import papermill
+
+    explore = NOTEBOOK.parent / "explore.ipynb"
+    out = rendered["root"] / "explore.ipynb"
+    papermill.execute_notebook(
+        str(explore),
+        str(out),
+        parameters={"fy": 2567, "data_dir": str(rendered["data"])},
+        kernel_name="python3",
+        cwd=str(NOTEBOOK.parent),
+        progress_bar=False,
+    )
+    nb = nbformat.read(out, as_version=4)
+    html_outputs = [
+        o["data"]["text/html"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "data" in o and "text/html" in o["data"]
+    ]
+    assert sum("data:image/png;base64," in h for h in html_outputs) == 3
+    assert any("เขตประเวศ" in h for h in html_outputs)  # the district table
+    assert not any(c.get("source", "").lstrip().startswith("def ") for c in nb.cells)
