@@ -154,3 +154,30 @@ def test_exploration_notebook_runs_on_the_same_data(rendered):
     assert sum("data:image/png;base64," in h for h in html_outputs) == 3
     assert any("เขตประเวศ" in h for h in html_outputs)  # the district table
     assert not any(c.get("source", "").lstrip().startswith("def ") for c in nb.cells)
+
+
+def test_same_inputs_give_the_same_html(rendered):
+    import papermill
+
+    from kpilib.assemble import strip_generation_time
+    from kpilib.render import notebook_to_html
+
+    root = rendered["root"]
+    again = root / "again.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(again),
+        parameters={
+            "unit": UNIT,
+            "fy": 2567,
+            "quarter": 2,
+            "data_dir": str(rendered["data"]),
+            "validation_json": str(root / "validation" / "validation.json"),
+            "result_json": str(root / "again.json"),
+        },
+        kernel_name="python3",
+        cwd=str(NOTEBOOK.parent),
+        progress_bar=False,
+    )
+    html = notebook_to_html(again, root / "again.html").read_text(encoding="utf-8")
+    assert strip_generation_time(html) == strip_generation_time(rendered["html"])
