@@ -177,7 +177,6 @@ class UnitReport:
         """Unit, fiscal year (พ.ศ.), quarter, reporting period and as-of date."""
         from kpilib import report
 
-        start, _ = cal.quarter_bounds(self.params.fy, self.params.quarter)
         fy_start, _ = cal.fiscal_year_bounds(self.params.fy)
         return report.style_html() + report.header_html(
             unit_code=self.unit.code,
@@ -387,8 +386,8 @@ class UnitReport:
             lambda v: "" if pd.isna(v) else f"{int(v)}"
         )
         if "comment" in sample:
-            sample["comment"] = sample["comment"].fillna("").map(
-                lambda s: s if len(s) <= 120 else s[:119] + "…"
+            sample["comment"] = (
+                sample["comment"].fillna("").map(lambda s: s if len(s) <= 120 else s[:119] + "…")
             )
         sample = sample.rename(
             columns={

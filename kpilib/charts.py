@@ -5,8 +5,8 @@ object-oriented API (no ``pyplot`` state, nothing shown, nothing saved). Use
 :func:`figure_html` to embed a figure in a report as a self-contained ``<img>`` (PNG in a
 ``data:`` URI, written without a date so the same figure gives the same bytes).
 
-The small ``*_table`` helpers turn canonical tables (``tickets``) into the frames the charts
-draw; they are pure pandas functions and never modify their input.
+The frames the charts draw come from :mod:`kpilib.complaints` (monthly trend, complaints
+by type, backlog ageing, time to finish) and from scorecards.
 
 Importing this module does nothing: the font is registered with matplotlib the first time a
 chart is drawn (:func:`use_thai_font`).
@@ -15,7 +15,6 @@ chart is drawn (:func:`use_thai_font`).
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import html
 import io
 from collections.abc import Mapping, Sequence
@@ -25,33 +24,11 @@ from typing import Any
 
 import pandas as pd
 
+from kpilib.calendar import MONTHS_SHORT
 from kpilib.paths import package_dir
 
 FONT_FAMILY = "Sarabun"
 """The family name of the bundled Thai font."""
-
-AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("0–7 วัน", 0, 7),
-    ("8–14 วัน", 8, 14),
-    ("15–30 วัน", 15, 30),
-    ("31 วันขึ้นไป", 31, None),
-)
-"""Backlog ageing buckets: (label, first day, last day or None for open-ended), calendar days."""
-
-_THAI_MONTHS_SHORT = (
-    "ม.ค.",
-    "ก.พ.",
-    "มี.ค.",
-    "เม.ย.",
-    "พ.ค.",
-    "มิ.ย.",
-    "ก.ค.",
-    "ส.ค.",
-    "ก.ย.",
-    "ต.ค.",
-    "พ.ย.",
-    "ธ.ค.",
-)
 
 _COLOURS = {
     "main": "#1f4e79",
@@ -98,7 +75,6 @@ def _rc() -> dict[str, Any]:
 
 def _figure(*, width: float = 8.0, height: float = 4.2) -> Any:
     import matplotlib
-
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context(_rc()):
@@ -151,7 +127,7 @@ def figure_html(fig: Any, *, alt: str = "") -> str:
 
 def thai_month_label(year: int, month: int) -> str:
     """Return a short Thai month label with the BE year, e.g. ``ต.ค. 66``."""
-    return f"{_THAI_MONTHS_SHORT[month - 1]} {(year + 543) % 100:02d}"
+    return f"{MONTHS_SHORT[month - 1]} {(year + 543) % 100:02d}"
 
 
 def _empty(ax: Any, text: str = "ไม่มีข้อมูล") -> None:
@@ -238,7 +214,9 @@ def monthly_trend(frame: pd.DataFrame, *, title: str = "เรื่องร้
         _empty(ax)
         ax.set_title(title)
         return fig
-    labels = [thai_month_label(int(y), int(m)) for y, m in zip(frame["year"], frame["month"], strict=True)]
+    labels = [
+        thai_month_label(int(y), int(m)) for y, m in zip(frame["year"], frame["month"], strict=True)
+    ]
     x = list(range(len(frame)))
     ax.plot(x, frame["received"], marker="o", color=_COLOURS["main"], label="รับเรื่อง")
     ax.plot(x, frame["finished"], marker="s", color=_COLOURS["second"], label="ดำเนินการเสร็จสิ้น")
@@ -281,7 +259,8 @@ def district_position(
         ax.set_title(title)
         return fig
     colours = [
-        _COLOURS["highlight"] if code == unit_code else _COLOURS["muted"] for code in df["unit_code"]
+        _COLOURS["highlight"] if code == unit_code else _COLOURS["muted"]
+        for code in df["unit_code"]
     ]
     y = list(range(len(df)))
     ax.barh(y, df["value"].fillna(0), color=colours, height=0.7)
@@ -301,7 +280,9 @@ def district_position(
 
 
 @_styled
-def complaints_by_type(counts: pd.Series, *, title: str = "เรื่องร้องเรียนแยกตามประเภท", top: int = 12) -> Any:
+def complaints_by_type(
+    counts: pd.Series, *, title: str = "เรื่องร้องเรียนแยกตามประเภท", top: int = 12
+) -> Any:
     """Horizontal bars of complaint counts per type (the largest ``top`` types).
 
     Args:
@@ -325,7 +306,14 @@ def complaints_by_type(counts: pd.Series, *, title: str = "เรื่องร
     ax.barh(y, s.values, color=_COLOURS["main"])
     ax.set_yticks(y, [str(i) for i in s.index])
     for yi, v in zip(y, s.values, strict=True):
-        ax.annotate(f"{int(v):,}", (v, yi), va="center", fontsize=8, xytext=(3, 0), textcoords="offset points")
+        ax.annotate(
+            f"{int(v):,}",
+            (v, yi),
+            va="center",
+            fontsize=8,
+            xytext=(3, 0),
+            textcoords="offset points",
+        )
     ax.set_xlabel("จำนวนเรื่อง")
     ax.set_title(title)
     ax.margins(x=0.1)
@@ -337,7 +325,7 @@ def backlog_ageing(counts: pd.Series, *, title: str = "อายุเรื่�
     """Bar chart of open complaints per ageing bucket (0–7 / 8–14 / 15–30 / 31+ days).
 
     Args:
-        counts: Count per bucket label, in bucket order (see :func:`backlog_ageing_table`).
+        counts: Count per bucket label, in bucket order (see :func:`kpilib.complaints.backlog_ageing`).
         title: Chart title.
 
     Returns:
@@ -382,112 +370,14 @@ def time_to_finish(days: pd.Series, *, title: str = "ระยะเวลาด
     else:
         upper = max(1.0, float(d.quantile(0.99)))
         ax.hist(d.clip(upper=upper), bins=30, color=_COLOURS["main"])
-        ax.axvline(float(d.median()), color=_COLOURS["highlight"], linestyle="--", label=f"มัธยฐาน {d.median():.1f} วัน")
+        ax.axvline(
+            float(d.median()),
+            color=_COLOURS["highlight"],
+            linestyle="--",
+            label=f"มัธยฐาน {d.median():.1f} วัน",
+        )
         ax.legend(frameon=False)
         ax.set_xlabel("จำนวนวัน")
         ax.set_ylabel("จำนวนเรื่อง")
     ax.set_title(title)
     return fig
-
-
-# ---------------------------------------------------------------- data helpers (pure)
-
-
-def _as_of_timestamp(as_of: dt.date | str | pd.Timestamp, like: pd.Series) -> pd.Timestamp:
-    """End of the as-of day, in the zone of ``like`` (if any)."""
-    ts = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-    tz = getattr(like.dt, "tz", None) if len(like) else None
-    if tz is not None and ts.tzinfo is None:
-        ts = ts.tz_localize(tz)
-    return ts
-
-
-def _for_unit(tickets: pd.DataFrame, unit_code: str | None) -> pd.DataFrame:
-    if unit_code is None:
-        return tickets
-    return tickets[tickets["unit_code"] == unit_code]
-
-
-def backlog_ageing_table(
-    tickets: pd.DataFrame, *, as_of: dt.date | str, unit_code: str | None = None
-) -> pd.Series:
-    """Count complaints received by ``as_of`` and not finished by then, per ageing bucket.
-
-    Args:
-        tickets: The canonical ``tickets`` table.
-        as_of: The as-of date (end of that day counts).
-        unit_code: Only this unit's complaints (None: all).
-
-    Returns:
-        Counts indexed by the :data:`AGEING_BUCKETS` labels, in order.
-    """
-    t = _for_unit(tickets, unit_code)
-    created = t["created_at"]
-    end = _as_of_timestamp(as_of, created)
-    finished = t["finished_at"]
-    open_mask = (created <= end) & (finished.isna() | (finished > end))
-    age = (end.normalize() - created[open_mask].dt.normalize()).dt.days
-    counts = {}
-    for label, lo, hi in AGEING_BUCKETS:
-        mask = age >= lo if hi is None else (age >= lo) & (age <= hi)
-        counts[label] = int(mask.sum())
-    return pd.Series(counts, name="backlog")
-
-
-def type_counts(
-    tickets: pd.DataFrame,
-    *,
-    start: dt.date | str,
-    end: dt.date | str,
-    unit_code: str | None = None,
-) -> pd.Series:
-    """Count complaints received in ``[start, end]`` per type tag (``ไม่ระบุ`` when none).
-
-    A complaint with several tags counts once for each tag.
-    """
-    t = _for_unit(tickets, unit_code)
-    created = t["created_at"]
-    lo = _as_of_timestamp(start, created) - pd.Timedelta(days=1) + pd.Timedelta(microseconds=1)
-    hi = _as_of_timestamp(end, created)
-    tags = t.loc[(created >= lo) & (created <= hi), "type_tags"].fillna("")
-    exploded = tags.str.split(",").explode().str.strip().replace("", "ไม่ระบุ")
-    if exploded.empty:
-        return pd.Series(dtype="int64", name="count")
-    return exploded.value_counts().rename("count").sort_index(kind="stable").sort_values(
-        ascending=False, kind="stable"
-    )
-
-
-def monthly_received_finished(
-    tickets: pd.DataFrame, *, months: Sequence[tuple[int, int]], unit_code: str | None = None
-) -> pd.DataFrame:
-    """Complaints received and finished in each (CE year, month).
-
-    Args:
-        tickets: The canonical ``tickets`` table.
-        months: The months to count, e.g. ``calendar.fiscal_months(2567)``.
-        unit_code: Only this unit's complaints (None: all).
-
-    Returns:
-        Columns ``year``, ``month``, ``received``, ``finished``.
-    """
-    t = _for_unit(tickets, unit_code)
-
-    def period(s: pd.Series) -> pd.Series:
-        s = s.dropna()
-        return pd.Series(list(zip(s.dt.year, s.dt.month, strict=True)), dtype=object)
-
-    rec = period(t["created_at"]).value_counts()
-    fin = period(t["finished_at"]).value_counts()
-    rows = [
-        {"year": y, "month": m, "received": int(rec.get((y, m), 0)), "finished": int(fin.get((y, m), 0))}
-        for y, m in months
-    ]
-    return pd.DataFrame(rows, columns=["year", "month", "received", "finished"])
-
-
-def days_to_finish(tickets: pd.DataFrame, *, unit_code: str | None = None) -> pd.Series:
-    """Calendar days from receipt to finish of every finished complaint (fractional)."""
-    t = _for_unit(tickets, unit_code)
-    t = t[t["finished_at"].notna() & t["created_at"].notna()]
-    return ((t["finished_at"] - t["created_at"]).dt.total_seconds() / 86400.0).rename("days")

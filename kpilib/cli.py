@@ -35,7 +35,9 @@ def _build_parser() -> argparse.ArgumentParser:
         description="List every KPI of the catalogue in params/ with its target, weight and rubric.",
     )
     p.add_argument("--json", action="store_true", help="print every field, one JSON object per KPI")
-    p.add_argument("--fy", help="only KPIs that apply in this fiscal year (Buddhist Era, e.g. 2567)")
+    p.add_argument(
+        "--fy", help="only KPIs that apply in this fiscal year (Buddhist Era, e.g. 2567)"
+    )
     p.set_defaults(handler=_cmd_catalog)
 
     p = sub.add_parser(
@@ -123,7 +125,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data", default=None, help="data folder (default data/sample)")
     p.add_argument("--fy", default=None, help="fiscal year being reported, Buddhist Era")
-    p.add_argument("--out", default=None, help="where to write results (default outputs/validation)")
+    p.add_argument(
+        "--out", default=None, help="where to write results (default outputs/validation)"
+    )
     p.set_defaults(handler=_cmd_validate)
 
     p = sub.add_parser(
@@ -269,7 +273,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     report = ingest(args.files or None, data_dir=data, source=args.source, out_dir=args.out)
     for line in report.lines():
         print(line)
-    print(f"ingested in {time.perf_counter() - started:.1f} s; {report.quarantined_total} rows quarantined")
+    print(
+        f"ingested in {time.perf_counter() - started:.1f} s; {report.quarantined_total} rows quarantined"
+    )
     return 0
 
 

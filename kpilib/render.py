@@ -46,8 +46,8 @@ def font_face_css() -> str:
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         weight = 700 if style == "bold" else 400
         rules.append(
-            "@font-face { font-family: '%s'; font-style: normal; font-weight: %d; "
-            "src: url(data:font/ttf;base64,%s) format('truetype'); }" % (FONT_FAMILY, weight, data)
+            f"@font-face {{ font-family: '{FONT_FAMILY}'; font-style: normal; "
+            f"font-weight: {weight}; src: url(data:font/ttf;base64,{data}) format('truetype'); }}"
         )
     return "\n".join(rules)
 
@@ -77,7 +77,9 @@ def _strip_for_report(nb: Any) -> Any:
         if cell.get("cell_type") != "code":
             continue
         cell["outputs"] = [
-            o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            o
+            for o in cell.get("outputs", [])
+            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
         ]
         for o in cell["outputs"]:
             if o.get("output_type") == "error":
@@ -86,6 +88,22 @@ def _strip_for_report(nb: Any) -> Any:
                 )
         cell["metadata"] = {"tags": cell.get("metadata", {}).get("tags", [])}
     return nb
+
+
+@cache
+def _html_exporter() -> Any:
+    """One configured HTML exporter per process (compiling its templates costs ~0.2 s)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name="kpireport",
+        extra_template_basedirs=[str(package_dir() / "templates" / "nbconvert")],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        anchor_link_text="",
+    )
 
 
 def notebook_to_html(executed_nb: Any, html_path: Path | str, *, title: str | None = None) -> Path:
@@ -102,20 +120,10 @@ def notebook_to_html(executed_nb: Any, html_path: Path | str, *, title: str | No
     Raises:
         RenderError: If the notebook is missing or holds an error output.
     """
-    from nbconvert import HTMLExporter
-
     nb = _strip_for_report(_read_notebook(executed_nb))
     if title:
         nb.metadata["title"] = title
-    exporter = HTMLExporter(
-        template_name="kpireport",
-        extra_template_basedirs=[str(package_dir() / "templates" / "nbconvert")],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-        anchor_link_text="",
-    )
+    exporter = _html_exporter()
     resources = {"metadata": {"name": "report"}, "kpilib_css": report_css()}
     try:
         body, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -142,7 +150,9 @@ def find_chromium(explicit: str | None = None) -> str:
             found = shutil.which(candidate)
             if found:
                 return found
-            raise DependencyMissing(f"Chromium executable {candidate!r} not found. {INSTALL_ADVICE}")
+            raise DependencyMissing(
+                f"Chromium executable {candidate!r} not found. {INSTALL_ADVICE}"
+            )
     for name in CHROMIUM_NAMES:
         found = shutil.which(name)
         if found:
@@ -185,7 +195,11 @@ def _run_chromium(chromium: str, args: list[str], html_path: Path, *, timeout: f
 
 
 def html_to_pdf(
-    html_path: Path | str, pdf_path: Path | str, *, chromium: str | None = None, timeout: float = 120.0
+    html_path: Path | str,
+    pdf_path: Path | str,
+    *,
+    chromium: str | None = None,
+    timeout: float = 120.0,
 ) -> Path:
     """Print an HTML file to PDF (A4, no browser header/footer) with headless Chromium.
 
@@ -234,7 +248,10 @@ def html_to_png(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.unlink(missing_ok=True)
     _run_chromium(
-        exe, [f"--window-size={width},{height}", f"--screenshot={out}"], Path(html_path), timeout=timeout
+        exe,
+        [f"--window-size={width},{height}", f"--screenshot={out}"],
+        Path(html_path),
+        timeout=timeout,
     )
     if not out.is_file():
         raise RenderError(f"Chromium wrote no screenshot for {html_path}")

@@ -24,8 +24,7 @@ from typing import Any
 from kpilib.paths import package_dir, project_root
 
 CERTIFICATION_SENTENCE_TH = (
-    "ขอรับรองว่า ข้อมูลที่ปรากฏในเอกสารฉบับนี้ หน่วยงานได้จัดพิมพ์จากระบบงานจริง "
-    "เพื่อเป็นหลักฐานไว้ตรวจสอบ"
+    "ขอรับรองว่า ข้อมูลที่ปรากฏในเอกสารฉบับนี้ หน่วยงานได้จัดพิมพ์จากระบบงานจริง เพื่อเป็นหลักฐานไว้ตรวจสอบ"
 )
 """The certification sentence printed at the foot of the seeds' KPI forms."""
 
@@ -168,10 +167,18 @@ def _statuses(r: Mapping[str, Any], L: Mapping[str, str]) -> list[dict[str, str]
     on_plan = _get(r, "on_plan")
     on_target = _get(r, "on_target", "target_met")
     if isinstance(on_plan, bool):
-        out.append({"text": STATUS_ON_PLAN if on_plan else STATUS_OFF_PLAN, "css": "ok" if on_plan else "bad"})
+        out.append(
+            {
+                "text": STATUS_ON_PLAN if on_plan else STATUS_OFF_PLAN,
+                "css": "ok" if on_plan else "bad",
+            }
+        )
     if isinstance(on_target, bool):
         out.append(
-            {"text": STATUS_ON_TARGET if on_target else STATUS_OFF_TARGET, "css": "ok" if on_target else "bad"}
+            {
+                "text": STATUS_ON_TARGET if on_target else STATUS_OFF_TARGET,
+                "css": "ok" if on_target else "bad",
+            }
         )
     for key in ("status", "plan_status", "target_status"):
         text = r.get(key)
@@ -210,7 +217,11 @@ def formula_text(r: Mapping[str, Any]) -> str:
         unit = str(_get(r, "value_unit", "unit_th", "unit_label", default=""))
         kind = str(_get(r, "formula", "formula_kind", default=""))
         pct = "ร้อยละ" in unit or "percent" in kind or unit == "%"
-        mid = f"{fmt_number(num)} × 100 / {fmt_number(den)}" if pct else f"{fmt_number(num)} / {fmt_number(den)}"
+        mid = (
+            f"{fmt_number(num)} × 100 / {fmt_number(den)}"
+            if pct
+            else f"{fmt_number(num)} / {fmt_number(den)}"
+        )
         return f"{mid} = {fmt_number(value)}"
     return fmt_number(value)
 
@@ -237,7 +248,9 @@ def _rubric_rows(r: Mapping[str, Any], level: Any) -> list[dict[str, Any]]:
             if lo is not None:
                 parts.append(f"{'≥' if row.get('lower_inclusive', True) else '>'} {fmt_number(lo)}")
             if hi is not None:
-                parts.append(f"{'≤' if row.get('upper_inclusive', False) else '<'} {fmt_number(hi)}")
+                parts.append(
+                    f"{'≤' if row.get('upper_inclusive', False) else '<'} {fmt_number(hi)}"
+                )
             text = " และ ".join(parts) if parts else _DASH
         out.append({"level": lv, "text": text, "reached": level is not None and lv == level})
     return out
@@ -293,10 +306,16 @@ def _row(r: Mapping[str, Any], L: Mapping[str, str], lang: str) -> dict[str, Any
         if lang != "en"
         else _get(r, "definition_en", "definition", "definition_th", default=""),
         "formula": formula_text(r),
-        "score_fraction": fmt_number(score) if isinstance(score, float) and _get(r, "scoring") == "linear" else "",
-        "capped_by": ", ".join(capped) if isinstance(capped, list | tuple) and capped else (capped or ""),
+        "score_fraction": fmt_number(score)
+        if isinstance(score, float) and _get(r, "scoring") == "linear"
+        else "",
+        "capped_by": ", ".join(capped)
+        if isinstance(capped, list | tuple) and capped
+        else (capped or ""),
         "scoring": _scoring_text(r, L),
-        "next_level": L["max_level"] if next_value is None and level == 5 else _with_unit(next_value, unit),
+        "next_level": L["max_level"]
+        if next_value is None and level == 5
+        else _with_unit(next_value, unit),
         "rubric": _rubric_rows(r, level),
         "evidence": _evidence(r),
     }
@@ -383,7 +402,9 @@ def kpi_section_html(result: Mapping[str, Any], *, lang: str = "th") -> str:
     """One KPI: definition, filled-in formula, rubric with the reached level highlighted, etc."""
     L = labels(lang)
     row = _row(result, L, lang)
-    anchor = "".join(c if c.isalnum() or c in "-_" else "-" for c in str(row["kpi_id"] or row["code"]))
+    anchor = "".join(
+        c if c.isalnum() or c in "-_" else "-" for c in str(row["kpi_id"] or row["code"])
+    )
     return _render("kpi_section.html.j2", L=L, r=row, anchor=anchor or "kpi")
 
 
@@ -451,7 +472,12 @@ def git_commit(*, root: Any = None) -> str | None:
     cwd = str(root or project_root())
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
@@ -489,7 +515,12 @@ def certification_html(
         when = f"{cal.format_thai_date(generated_at.date(), style='long')} {generated_at:%H:%M:%S %z}".strip()
     params = sorted((str(k), "" if v is None else str(v)) for k, v in parameters.items())
     cmd_parts = ["kpi report"]
-    for k, opt in (("unit", "--unit"), ("fy", "--fy"), ("quarter", "--quarter"), ("data_dir", "--data")):
+    for k, opt in (
+        ("unit", "--unit"),
+        ("fy", "--fy"),
+        ("quarter", "--quarter"),
+        ("data_dir", "--data"),
+    ):
         if k in parameters and parameters[k] not in (None, ""):
             cmd_parts.append(f"{opt} {parameters[k]}")
     return _render(
@@ -504,9 +535,7 @@ def certification_html(
     )
 
 
-def quarter_rows(
-    scorecards: Sequence[Mapping[str, Any]], kpi_id: str
-) -> list[dict[str, Any]]:
+def quarter_rows(scorecards: Sequence[Mapping[str, Any]], kpi_id: str) -> list[dict[str, Any]]:
     """One KPI's value, target and plan per quarter, from several quarters' scorecard dicts.
 
     Feeds :func:`kpilib.charts.result_by_quarter`.

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: kpilib (Python 3.11)
 #     language: python
@@ -45,7 +47,13 @@ print(f"ปีงบประมาณ {fy}: {len(tickets):,} เรื่อง
 # %%
 by_type = complaints.complaints_by_type(tickets, start=fy_start, end=as_of_day)
 display(by_type.head(24))
-display(HTML(charts.figure_html(charts.complaints_by_type(by_type.set_index("type_tag")["received"], top=24))))
+display(
+    HTML(
+        charts.figure_html(
+            charts.complaints_by_type(by_type.set_index("type_tag")["received"], top=24)
+        )
+    )
+)
 
 # %% [markdown]
 # ## เรื่องร้องเรียนแยกตามสำนักงานเขต (Volumes and resolution by district)
@@ -77,8 +85,9 @@ display(HTML(charts.figure_html(charts.backlog_ageing(ageing.set_index("bucket")
 # %%
 by_district = pd.concat(
     {
-        names.get(code, code): complaints.backlog_ageing(tickets, as_of=as_of_day, unit_code=code)
-        .set_index("bucket")["open"]
+        names.get(code, code): complaints.backlog_ageing(
+            tickets, as_of=as_of_day, unit_code=code
+        ).set_index("bucket")["open"]
         for code in sorted(tickets["unit_code"].unique())
     },
     axis=1,

@@ -2,14 +2,19 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: title
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: kpilib (Python 3.11)
 #     language: python
 #     name: kpilib
-#   title: รายงานผลการประเมินตัวชี้วัด (KPI report)
+#   title: "\u0E23\u0E32\u0E22\u0E07\u0E32\u0E19\u0E1C\u0E25\u0E01\u0E32\u0E23\u0E1B\
+#     \u0E23\u0E30\u0E40\u0E21\u0E34\u0E19\u0E15\u0E31\u0E27\u0E0A\u0E35\u0E49\u0E27\
+#     \u0E31\u0E14 (KPI report)"
 # ---
 
 # %% tags=["parameters"]

@@ -12,7 +12,7 @@ import pytest
 from kpilib import assemble, charts, render, report
 from kpilib.errors import DependencyMissing, ParameterError
 
-EVIL = ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>']
+EVIL = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
 
 
 def _result(level: int) -> dict:
@@ -64,7 +64,9 @@ def test_charts_have_thai_font_and_no_missing_glyph_warnings():
             pd.Series({"ถนน": 12, "ทางเท้า": 7, "น้ำท่วม": 3}), title="เรื่องร้องเรียนแยกตามประเภท"
         )
         png = charts.figure_png(fig)
-    glyph = [w for w in caught if "Glyph" in str(w.message) or "missing from font" in str(w.message)]
+    glyph = [
+        w for w in caught if "Glyph" in str(w.message) or "missing from font" in str(w.message)
+    ]
     assert glyph == []
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert charts.FONT_FAMILY in fig.axes[0].title.get_fontname()

@@ -113,7 +113,9 @@ def test_citizen_text_is_escaped(rendered):
     assert "&lt;script&gt;alert(" in html
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium not installed; CI installs it")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None, reason="Chromium not installed; CI installs it"
+)
 def test_screenshot_and_pdf(rendered):
     from kpilib.render import html_to_pdf, html_to_png
 
