@@ -172,10 +172,6 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _not_built(name: str) -> int:
-    raise ParameterError(f"'kpi {name}' is not available in this build")
-
-
 def _cmd_catalog(args: argparse.Namespace) -> int:
     import json
 
@@ -403,6 +399,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"kpi {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `kpi catalog | head`: the reader left, nothing to report
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

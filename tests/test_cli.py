@@ -1,0 +1,69 @@
+"""The `kpi` entry point: help, and one-line errors (never a traceback) for bad parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from kpilib.cli import main
+
+SUBCOMMANDS = [
+    "catalog",
+    "score",
+    "calendar",
+    "sample-data",
+    "ingest",
+    "figures",
+    "validate",
+    "report",
+    "run",
+]
+
+
+def test_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for name in SUBCOMMANDS:
+        assert name in out
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_each_subcommand_has_help(name, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([name, "--help"])
+    assert exc.value.code == 0
+    assert f"kpi {name}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["run", "--fy", "2024"], "did you mean 2567"),
+        (["run", "--quarter", "5"], "quarter"),
+        (["run", "--unit", "9999"], "9999"),
+        (["run", "--data", "../x"], ".."),
+        (["report", "--unit", "../x", "--fy", "2567", "--quarter", "1"], "invalid unit code"),
+        (["report", "--unit", "1032", "--fy", "2567", "--quarter", "all"], "one quarter"),
+        (["score", "--kpi", "no-such-kpi", "--value", "1"], "no-such-kpi"),
+        (["calendar", "28/10/2019"], "did you mean 2562"),
+        (["validate", "--data", "/nonexistent/folder"], "not found"),
+        (["sample-data", "--fy", "2024"], "2567"),
+        (["figures", "--fy", "2019", "--data", "/nonexistent/folder"], ""),
+    ],
+)
+def test_bad_parameters_give_one_line_and_exit_2(argv, fragment, capsys):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"kpi {argv[0]}: error: ")
+    assert fragment in lines[0]
+    assert "Traceback" not in err
+
+
+def test_calendar_command(capsys):
+    assert main(["calendar", "6 ธ.ค. 2562", "--add-business-days", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "ปีงบประมาณ (FY)         2563" in out and "2019-12-09" in out
