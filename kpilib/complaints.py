@@ -1337,47 +1337,43 @@ def _cache_for(bundle: Any) -> dict[Any, Any]:
         return entry[1]
 
 
+def _cached(bundle: Any, key: tuple[Any, ...], table: str, compute: Any) -> Any:
+    """``compute()`` once per bundle and key; None when the bundle lacks ``table``."""
+    cache = _cache_for(bundle)
+    if key not in cache:
+        cache[key] = compute() if bundle.has_table(table) else None
+    return cache[key]
+
+
 def bundle_compliance(bundle: Any, fy: int) -> pd.DataFrame | None:
     """KPI 3.1 per unit and quarter for a bundle (cached per bundle); None without events."""
     fy = cal.require_be_year(fy)
-    cache = _cache_for(bundle)
-    key = ("step12", fy)
-    if key not in cache:
-        if not bundle.has_table("events"):
-            cache[key] = None
-        else:
-            tickets = bundle.table("tickets") if bundle.has_table("tickets") else None
-            res = evaluate_compliance(bundle.table("events"), tickets=tickets, fy=fy)
-            cache[key] = compliance_by_quarter(res)
-    return cache[key]
+
+    def compute() -> pd.DataFrame:
+        tickets = bundle.table("tickets") if bundle.has_table("tickets") else None
+        res = evaluate_compliance(bundle.table("events"), tickets=tickets, fy=fy)
+        return compliance_by_quarter(res)
+
+    return _cached(bundle, ("step12", fy), "events", compute)
 
 
 def bundle_traffy(bundle: Any, fy: int) -> pd.DataFrame | None:
     """KPI 4 per district and quarter for a bundle (cached per bundle); None without tickets."""
     fy = cal.require_be_year(fy)
-    cache = _cache_for(bundle)
-    key = ("traffy", fy)
-    if key not in cache:
-        cache[key] = (
-            traffy_resolution(bundle.table("tickets"), fy=fy)
-            if bundle.has_table("tickets")
-            else None
-        )
-    return cache[key]
+    return _cached(
+        bundle, ("traffy", fy), "tickets", lambda: traffy_resolution(bundle.table("tickets"), fy=fy)
+    )
 
 
 def bundle_step3(bundle: Any, fy: int) -> pd.DataFrame | None:
     """Step 3 per unit-month for the whole fiscal year (cached per bundle); None without data."""
     fy = cal.require_be_year(fy)
-    cache = _cache_for(bundle)
-    key = ("step3", fy)
-    if key not in cache:
-        cache[key] = (
-            step3_table(bundle.table("report_submissions"), fy=fy)
-            if bundle.has_table("report_submissions")
-            else None
-        )
-    return cache[key]
+    return _cached(
+        bundle,
+        ("step3", fy),
+        "report_submissions",
+        lambda: step3_table(bundle.table("report_submissions"), fy=fy),
+    )
 
 
 def _row(table: pd.DataFrame | None, unit_code: str, quarter: int) -> pd.Series | None:

@@ -347,51 +347,27 @@ def _directives(
 
 
 @register_measure(
-    "directives_district_total",
+    "directives_total",
     tables=("directives",),
-    description_th="จำนวนข้อสั่งการทั้งหมดจากการลงพื้นที่ผู้ว่าฯ สัญจร ประจำเขต (สะสม)",
+    description_th="จำนวนข้อสั่งการทั้งหมดจากการลงพื้นที่ผู้ว่าฯ สัญจร ตามประเภทการลงพื้นที่ (สะสม)",
 )
-def directives_district_total(
-    bundle: BundleLike, unit_code: str, fy: int, quarter: int
+def directives_total(
+    bundle: BundleLike, unit_code: str, fy: int, quarter: int, *, visit_type: str
 ) -> MeasureValue:
-    """Directives from district visits issued from the fiscal year's start to the quarter's end."""
-    return _directives(bundle, unit_code, fy, quarter, "district", completed=False)
+    """Directives of ``visit_type`` (district / community) issued from FY start to quarter end."""
+    return _directives(bundle, unit_code, fy, quarter, visit_type, completed=False)
 
 
 @register_measure(
-    "directives_district_completed",
+    "directives_completed",
     tables=("directives",),
-    description_th="จำนวนข้อสั่งการจากการลงพื้นที่ผู้ว่าฯ สัญจร ประจำเขต ที่ดำเนินการแล้วเสร็จ (สะสม)",
+    description_th="จำนวนข้อสั่งการจากการลงพื้นที่ผู้ว่าฯ สัญจร ที่ดำเนินการแล้วเสร็จ ตามประเภทการลงพื้นที่ (สะสม)",
 )
-def directives_district_completed(
-    bundle: BundleLike, unit_code: str, fy: int, quarter: int
+def directives_completed(
+    bundle: BundleLike, unit_code: str, fy: int, quarter: int, *, visit_type: str
 ) -> MeasureValue:
     """Of those, completed on or before the quarter's last day."""
-    return _directives(bundle, unit_code, fy, quarter, "district", completed=True)
-
-
-@register_measure(
-    "directives_community_total",
-    tables=("directives",),
-    description_th="จำนวนข้อสั่งการทั้งหมดจากการลงพื้นที่ผู้ว่าฯ สัญจร ชุมชน (สะสม)",
-)
-def directives_community_total(
-    bundle: BundleLike, unit_code: str, fy: int, quarter: int
-) -> MeasureValue:
-    """Directives from community visits issued from the fiscal year's start to the quarter's end."""
-    return _directives(bundle, unit_code, fy, quarter, "community", completed=False)
-
-
-@register_measure(
-    "directives_community_completed",
-    tables=("directives",),
-    description_th="จำนวนข้อสั่งการจากการลงพื้นที่ผู้ว่าฯ สัญจร ชุมชน ที่ดำเนินการแล้วเสร็จ (สะสม)",
-)
-def directives_community_completed(
-    bundle: BundleLike, unit_code: str, fy: int, quarter: int
-) -> MeasureValue:
-    """Of those, completed on or before the quarter's last day."""
-    return _directives(bundle, unit_code, fy, quarter, "community", completed=True)
+    return _directives(bundle, unit_code, fy, quarter, visit_type, completed=True)
 
 
 # --------------------------------------------------------------------------- LINE@ (seed 004)

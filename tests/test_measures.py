@@ -116,11 +116,11 @@ def test_directives_by_visit_type():
     )
     bundle = FakeBundle(directives=df)
     m = measures.get_measure
-    assert m("directives_district_total")(bundle, "GOVSEC", 2567, 1) == 2
-    assert m("directives_district_completed")(bundle, "GOVSEC", 2567, 1) == 1
-    assert m("directives_district_completed")(bundle, "GOVSEC", 2567, 2) == 2
-    assert m("directives_district_total")(bundle, "GOVSEC", 2567, 2) == 3
-    assert m("directives_community_completed")(bundle, "GOVSEC", 2567, 1) == 1
+    assert m("directives_total")(bundle, "GOVSEC", 2567, 1, visit_type="district") == 2
+    assert m("directives_completed")(bundle, "GOVSEC", 2567, 1, visit_type="district") == 1
+    assert m("directives_completed")(bundle, "GOVSEC", 2567, 2, visit_type="district") == 2
+    assert m("directives_total")(bundle, "GOVSEC", 2567, 2, visit_type="district") == 3
+    assert m("directives_completed")(bundle, "GOVSEC", 2567, 1, visit_type="community") == 1
 
 
 def test_line_users_counted_once_and_all_requests_must_be_in_time():
@@ -181,8 +181,10 @@ def test_manual_result_and_condition_lookup():
 
 def test_missing_table_is_no_data():
     bundle = FakeBundle()
-    for name in ("council_resolutions_total", "line_users", "directives_community_total"):
+    for name in ("council_resolutions_total", "line_users"):
         assert measures.get_measure(name)(bundle, "GOVSEC", 2567, 1) is None
+    total = measures.get_measure("directives_total")
+    assert total(bundle, "GOVSEC", 2567, 1, visit_type="community") is None
 
 
 def test_registry():
@@ -191,7 +193,7 @@ def test_registry():
     )
     with pytest.raises(ConfigError, match="unknown measure"):
         measures.get_measure("no_such_measure")
-    spec = measures.get_measure("directives_district_total")
+    spec = measures.get_measure("directives_total")
     assert spec.tables == ("directives",)
     with pytest.raises(ValueError, match="already registered"):
         measures.register_measure("line_users")(lambda b, u, f, q: 0)
