@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import functools
 import hashlib
 import io
 import json
@@ -489,47 +488,6 @@ def _worker_init(engine: str, env: dict[str, str]) -> None:
     os.environ.update(env)
     _WORKER["warm_up"] = _warm_up(engine)
     _WORKER["first"] = True
-    if engine == "inprocess":
-        _WORKER["bundles"] = _shared_bundles()
-        _WORKER["bundles"].__enter__()  # for the worker's lifetime
-
-
-@contextlib.contextmanager
-def _shared_bundles() -> Iterator[None]:
-    """Make ``kpilib.datasets.load_bundle`` return one Bundle per data folder meanwhile.
-
-    Every report notebook calls ``load_bundle(data_dir)``. A fresh Bundle re-reads the
-    Parquet tables and recomputes what :mod:`kpilib.complaints` caches per bundle (the
-    compliance of every ticket, about 0.7 s on the sample data); a shared one makes the
-    second and later reports of a worker cost about 0.02 s. Safe within a batch: the parent
-    has ingested the data folder before any report runs, and ``Bundle.table`` returns
-    copies. With the in-process engine only (a kernel is a separate process).
-    """
-    try:
-        from kpilib import datasets
-    except ImportError:
-        yield
-        return
-    original = datasets.load_bundle
-    if getattr(original, "kpilib_batch_shared", False):
-        yield
-        return
-    cache: dict[str, Any] = {}
-
-    @functools.wraps(original)
-    def load_bundle(path: Any = None, *, refresh: bool = True) -> Any:
-        key = str(Path(path).resolve()) if path is not None else ""
-        bundle = cache.get(key)
-        if bundle is None:
-            bundle = cache[key] = original(path, refresh=refresh)
-        return bundle
-
-    load_bundle.kpilib_batch_shared = True  # type: ignore[attr-defined]
-    datasets.load_bundle = load_bundle
-    try:
-        yield
-    finally:
-        datasets.load_bundle = original
 
 
 def _warm_up(engine: str) -> dict[str, float]:
@@ -837,11 +795,10 @@ def _run_serial(
     t0 = time.perf_counter()
     warm = _warm_up(plan.engine)
     info = {"warm_up": warm, "start": time.perf_counter() - t0}
-    with _shared_bundles() if plan.engine == "inprocess" else contextlib.nullcontext():
-        for task in tasks:
-            result = render_report(task)
-            results.append(result)
-            progress.update(result)
+    for task in tasks:
+        result = render_report(task)
+        results.append(result)
+        progress.update(result)
     return info
 
 

@@ -163,4 +163,27 @@ def load_bundle(path: str | Path | None = None, *, refresh: bool = True) -> Bund
                 fcntl.flock(lock, fcntl.LOCK_UN)
     if not processed.is_dir() and not raw_files(data / "raw"):
         raise InputError("no raw/ inputs and no processed/ tables", file=str(data))
-    return Bundle(data)
+    return _open(data)
+
+
+_OPEN: dict[str, tuple[int, Bundle]] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def _open(data: Path) -> Bundle:
+    """One :class:`Bundle` per data folder and ingest: reports in one process share its
+    tables and the complaint engine's per-bundle results; a new ingest (a new
+    ``ingest_report.json``) opens a fresh one."""
+    key = str(data.resolve())
+    report = data / "processed" / REPORT_NAME
+    try:
+        stamp = report.stat().st_mtime_ns
+    except OSError:
+        return Bundle(data)  # nothing ingested to key on: do not cache
+    with _OPEN_LOCK:
+        hit = _OPEN.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        bundle = Bundle(data)
+        _OPEN[key] = (stamp, bundle)
+        return bundle

@@ -401,23 +401,3 @@ def test_pool_of_workers_isolates_the_failing_unit(data_dir, tmp_path):
     assert (result.index_paths[0].parent / "summary.xlsx").is_file()
     again, _ = _run(plan(1))
     assert _status(again) == {"1001": "up to date", "1002": "failed", "1003": "up to date"}
-
-
-def test_reports_in_one_worker_share_one_bundle_per_data_folder(monkeypatch, tmp_path):
-    from kpilib import datasets
-
-    opened = []
-
-    def load_bundle(path=None, *, refresh=True):
-        opened.append(path)
-        return object()
-
-    monkeypatch.setattr(datasets, "load_bundle", load_bundle)
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    with batch._shared_bundles():
-        first = datasets.load_bundle(tmp_path / "a")
-        assert datasets.load_bundle(str(tmp_path / "a")) is first
-        assert datasets.load_bundle(tmp_path / "b") is not first
-    assert datasets.load_bundle is load_bundle
-    assert opened == [tmp_path / "a", tmp_path / "b"]

@@ -98,3 +98,19 @@ def test_quarantine_frame(data_dir: Path) -> None:
     q = bundle.quarantine("tickets")
     assert q["reason_code"].value_counts().to_dict()["duplicate"] == 1
     assert len(bundle.quarantine("key_projects")) == 2
+
+
+def test_one_bundle_per_folder_until_the_next_ingest(tmp_path):
+    import os
+
+    from kpilib import sample
+    from kpilib.datasets import load_bundle
+
+    data = tmp_path / "data"
+    sample.generate(data, fy=2567, scale=0.01)
+    first = load_bundle(data)
+    assert load_bundle(str(data)) is first
+    report = data / "processed" / "ingest_report.json"
+    st = report.stat()
+    os.utime(report, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert load_bundle(data) is not first
