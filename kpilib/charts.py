@@ -193,7 +193,7 @@ def result_by_quarter(
     ax.set_ylabel(unit_label or "ผลงาน")
     ax.set_xlabel("ไตรมาส (ปีงบประมาณ)")
     ax.set_title(title)
-    ax.legend(loc="upper left", fontsize=9, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     ax.margins(y=0.15)
     return fig
 
