@@ -14,7 +14,7 @@ its weight still counts (the reviewer sees it as missing).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from kpilib import formulas
@@ -24,61 +24,38 @@ from kpilib.errors import KpilibError, ParameterError
 from kpilib.rubric import Rubric, RubricScore, Scoring, points, rubric_summary, score_value
 
 
-@dataclass(frozen=True)
-class KpiScore:
-    """A KPI value scored with its rubric.
+@dataclass(frozen=True, kw_only=True)
+class KpiScore(RubricScore):
+    """A KPI value scored with its rubric: the :class:`~kpilib.rubric.RubricScore` fields
+    (level, score, scoring, value_level, capped_by, capped_reason_th, next_level_*) plus:
 
     Attributes:
         kpi: The KPI id.
         value: The value scored (unrounded).
-        level: 0–5 after conditions.
         points: weight × level / 5 (step) or weight × score / 5 (linear).
         weight: The KPI's weight.
-        scoring: ``step`` or ``linear``.
-        score: The fractional level (equals ``level`` for step scoring).
-        value_level: The level the value alone reaches.
-        capped_by: Conditions that lowered the level (or held the linear score down).
-        capped_reason_th: Why, in Thai.
-        next_level_value: The value that would reach the next level (``None`` at level 5 or
-            when only a condition is missing).
-        next_level_inclusive: Whether ``next_level_value`` itself is enough.
-        next_level_conditions: Conditions the next level also requires.
         conditions: The conditions used (name → met; ``None`` = no evidence).
     """
 
     kpi: str
     value: float
-    level: int
     points: float
     weight: float
-    scoring: Scoring
-    score: float
-    value_level: int
-    capped_by: tuple[str, ...] = ()
-    capped_reason_th: str | None = None
-    next_level_value: float | None = None
-    next_level_inclusive: bool = True
-    next_level_conditions: tuple[str, ...] = ()
     conditions: Mapping[str, bool | None] = field(default_factory=dict)
+
+    _DICT_KEYS = (
+        "kpi", "value", "level", "points", "weight", "scoring", "score", "value_level",
+        "capped_by", "capped_reason_th", "next_level_value", "next_level_inclusive",
+        "next_level_conditions", "conditions",
+    )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {
-            "kpi": self.kpi,
-            "value": self.value,
-            "level": self.level,
-            "points": self.points,
-            "weight": self.weight,
-            "scoring": self.scoring,
-            "score": self.score,
-            "value_level": self.value_level,
-            "capped_by": list(self.capped_by),
-            "capped_reason_th": self.capped_reason_th,
-            "next_level_value": self.next_level_value,
-            "next_level_inclusive": self.next_level_inclusive,
-            "next_level_conditions": list(self.next_level_conditions),
-            "conditions": dict(self.conditions),
-        }
+        out: dict[str, Any] = {}
+        for key in self._DICT_KEYS:
+            v = getattr(self, key)
+            out[key] = list(v) if isinstance(v, tuple) else dict(v) if key == "conditions" else v
+        return out
 
 
 def score_kpi(
@@ -115,19 +92,11 @@ def score_kpi(
         )
     rs: RubricScore = score_value(rub, value, scoring=scoring, conditions=conds)
     return KpiScore(
+        **{f.name: getattr(rs, f.name) for f in fields(RubricScore)},
         kpi=kpi.id,
         value=float(value),
-        level=rs.level,
         points=points(kpi.weight, rs.score),
         weight=kpi.weight,
-        scoring=rs.scoring,
-        score=rs.score,
-        value_level=rs.value_level,
-        capped_by=rs.capped_by,
-        capped_reason_th=rs.capped_reason_th,
-        next_level_value=rs.next_level_value,
-        next_level_inclusive=rs.next_level_inclusive,
-        next_level_conditions=rs.next_level_conditions,
         conditions={n: conds.get(n) for n in rub.conditions},
     )
 
