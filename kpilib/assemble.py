@@ -24,6 +24,7 @@ import pandas as pd
 from kpilib import calendar as cal
 from kpilib.errors import ParameterError
 from kpilib.paths import outputs_dir, safe_component
+from kpilib.provenance import git_commit
 
 LANGS = ("th", "en")
 AUDIT_ROWS = 10
@@ -220,7 +221,7 @@ class UnitReport:
             input_hashes=self.bundle.input_hashes(),
             parameters=self.params.as_dict(),
             generated_at=self.generated_at,
-            commit=report.git_commit(),
+            commit=git_commit(),
             lang=self.params.lang,
         )
 

@@ -40,7 +40,6 @@ import io
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -50,6 +49,13 @@ from typing import Any
 
 from kpilib import __version__
 from kpilib.errors import DependencyMissing, KpilibError, ParameterError
+from kpilib.fsio import (
+    TMP_PREFIX,
+    atomic_write_bytes,
+    atomic_write_text,
+    remove_tmp_files,
+    sha256_file,
+)
 from kpilib.paths import (
     notebooks_dir,
     outputs_dir,
@@ -58,6 +64,7 @@ from kpilib.paths import (
     safe_component,
     sample_data_dir,
 )
+from kpilib.provenance import git_commit
 
 STATE_FILE = ".report.state.json"
 VALIDATION_HASH_FILE = ".validation.hash"
@@ -307,18 +314,10 @@ def plan_run(
 # --------------------------------------------------------------------------- hashing
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _hash_tree(root: Path, *, skip: Callable[[Path], bool] | None = None) -> dict[str, str]:
     """sha256 of every file under ``root`` (relative POSIX path -> hex digest)."""
     if root.is_file():
-        return {root.name: _sha256_file(root)}
+        return {root.name: sha256_file(root)}
     if not root.is_dir():
         return {}
     result: dict[str, str] = {}
@@ -330,7 +329,7 @@ def _hash_tree(root: Path, *, skip: Callable[[Path], bool] | None = None) -> dic
                 continue
             if skip is not None and skip(path):
                 continue
-            result[path.relative_to(root).as_posix()] = _sha256_file(path)
+            result[path.relative_to(root).as_posix()] = sha256_file(path)
     return result
 
 
@@ -371,7 +370,7 @@ def hash_inputs(plan: RunPlan) -> InputHashes:
     return InputHashes(
         inputs=_hash_tree(input_files_root(plan.data_dir)),
         params=_hash_tree(plan.params_dir),
-        notebook=_sha256_file(plan.notebook),
+        notebook=sha256_file(plan.notebook),
         source=_hash_tree(package_dir()),
     )
 
@@ -399,29 +398,8 @@ def report_hash(common: str, params: dict[str, Any], *, validate: bool) -> str:
 # --------------------------------------------------------------------------- atomic files
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink(tmp)
-        raise
-    return path
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """UTF-8 text version of :func:`atomic_write_bytes`."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
 def _tmp_path(final: Path) -> Path:
-    return final.with_name(f".{final.stem}.{os.getpid()}.tmp{final.suffix}")
+    return final.with_name(f"{TMP_PREFIX}{final.stem}.{os.getpid()}{final.suffix}")
 
 
 def _unlink(path: Path) -> None:
@@ -433,9 +411,7 @@ def _unlink(path: Path) -> None:
 
 def _clean_tmp(folder: Path) -> None:
     """Remove temporary files left by an interrupted render."""
-    if folder.is_dir():
-        for path in folder.glob(".*.tmp*"):
-            _unlink(path)
+    remove_tmp_files(folder)
 
 
 def read_state(unit_dir: Path) -> dict[str, Any] | None:
@@ -1361,24 +1337,6 @@ def write_index(path: Path, plan: RunPlan, quarter: int, rows: Sequence[Row]) ->
     return atomic_write_text(path, render_index(plan, quarter, rows))
 
 
-def git_commit(root: Path | None = None) -> str | None:
-    """The project's current git commit, or None outside a checkout."""
-    from kpilib.paths import project_root
-
-    try:
-        proc = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root or project_root(),
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout.strip() or None if proc.returncode == 0 else None
-
-
 def write_manifest(
     path: Path,
     *,
@@ -1458,8 +1416,6 @@ __all__ = [
     "RunPlan",
     "Task",
     "UnitInfo",
-    "atomic_write_bytes",
-    "atomic_write_text",
     "check_path_value",
     "hash_inputs",
     "is_up_to_date",

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from kpilib import formulas as _formulas
 from kpilib.errors import ConfigError
+from kpilib.measures import is_known_measure
 from kpilib.paths import params_dir as _default_params_dir
 from kpilib.paths import safe_component
 from kpilib.rubric import Rubric, check_rubric
@@ -573,11 +574,8 @@ def _check_formula(f: FormulaDef, *, file: Path, kpi: str, field: str) -> None:
 
 
 def _check_measures(kpi: Kpi, *, file: Path) -> None:
-    from kpilib import measures
-
     for spec in kpi.measures_used():
-        known = measures.is_known_measure(spec.measure or "")
-        if known is False:
+        if not is_known_measure(spec.measure or ""):
             raise ConfigError(
                 f"unknown measure {spec.measure!r}", file=file, kpi=kpi.id, field="formula.inputs"
             )
@@ -691,12 +689,6 @@ def _load(root: Path) -> Catalog:
                 )
     plans = _load_plans(root, {k.id: k for k in kpis}, unit_map)
     return Catalog(path=root, kpis=kpis, units=units, plans=plans, kpi_files=files)
-
-
-def clear_cache() -> None:
-    """Forget every cached catalogue (tests)."""
-    with _LOCK:
-        _CACHE.clear()
 
 
 # --------------------------------------------------------------------------- display

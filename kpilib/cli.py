@@ -279,6 +279,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     from kpilib import calendar as cal
     from kpilib import complaints
     from kpilib.datasets import load_bundle
+    from kpilib.numbers import round_half_up
 
     bundle = load_bundle(args.data)
     if not bundle.has_table("tickets"):
@@ -303,8 +304,8 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     print(header)
     for r in table.sort_values(["unit_code", "month"], kind="stable").itertuples():
         y, m = (int(x) for x in r.month.split("-"))
-        fin = complaints.round_half_up(r.finished_pct)
-        inp = complaints.round_half_up(r.in_progress_pct)
+        fin = round_half_up(r.finished_pct)
+        inp = round_half_up(r.in_progress_pct)
         print(
             f"{r.unit_code:<8}{cal.format_thai_month(y, m, long=False):<16}{r.received:>9}"
             f"{r.finished:>9}{r.in_progress:>12}"

@@ -16,7 +16,6 @@ import functools
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 import numpy as np
@@ -58,14 +57,6 @@ _BKK_OFFSET = np.timedelta64(7, "h")  # Asia/Bangkok is UTC+7 without DST since 
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def round_half_up(value: float | None, places: int = 2) -> float | None:
-    """Round half-up with :mod:`decimal`, as the seeds print percentages (60.365 -> 60.37)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    q = Decimal(1).scaleb(-places)
-    return float(Decimal(repr(float(value))).quantize(q, rounding=ROUND_HALF_UP))
 
 
 def _pct(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -904,20 +895,6 @@ def _fiscal_quarters(days: np.ndarray, bd: _DayTables) -> tuple[np.ndarray, np.n
     return fy, q
 
 
-def compliance_table(
-    tickets: pd.DataFrame | None,
-    events: pd.DataFrame,
-    *,
-    fy: int | None = None,
-    as_of: dt.date | str | None = None,
-    february: FebruaryRule = "last_day",
-) -> pd.DataFrame:
-    """Per-ticket step 1 / step 2 flags (the ``tickets`` frame of :func:`evaluate_compliance`)."""
-    return evaluate_compliance(
-        events, tickets=tickets, fy=fy, as_of=as_of, february=february
-    ).tickets
-
-
 def compliance_by_quarter(
     result: ComplianceResult, *, units: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -1474,46 +1451,3 @@ def m_step3_months(bundle: Any, unit_code: str, fy: int, quarter: int) -> int | 
     """Months whose monthly summary was due (FY start to the quarter's last month)."""
     c = step3_counts(bundle, unit_code, fy, quarter)
     return None if c is None else c[1]
-
-
-MEASURES: dict[str, tuple[Any, tuple[str, ...], str]] = {
-    "complaints_step12_compliant": (
-        m_step12_compliant,
-        ("events",),
-        "จำนวนเรื่องที่ปฏิบัติถูกต้องทั้งขั้นตอนที่ 1 และ 2 (สะสมตั้งแต่ต้นปีงบประมาณ)",
-    ),
-    "complaints_step12_total": (
-        m_step12_total,
-        ("events",),
-        "จำนวนเรื่องที่ได้รับแจ้งทั้งหมด (สะสมตั้งแต่ต้นปีงบประมาณ)",
-    ),
-    "traffy_resolved": (
-        m_traffy_resolved,
-        ("tickets",),
-        "จำนวนเรื่องร้องเรียนผ่าน Traffy Fondue ที่แก้ไขเสร็จสิ้น ณ วันสิ้นไตรมาส",
-    ),
-    "traffy_received": (
-        m_traffy_received,
-        ("tickets",),
-        "จำนวนเรื่องร้องเรียนผ่าน Traffy Fondue ที่ได้รับ (สะสมตั้งแต่ต้นปีงบประมาณ)",
-    ),
-    "complaints_step3_on_time": (
-        m_step3_on_time,
-        ("report_submissions",),
-        "จำนวนเดือนที่ส่งรายงานสรุปภายในวันที่ 10 ของเดือนถัดไป",
-    ),
-    "complaints_step3_months": (
-        m_step3_months,
-        ("report_submissions",),
-        "จำนวนเดือนที่ต้องส่งรายงานสรุป",
-    ),
-}
-
-try:
-    from kpilib.measures import register_measure
-except ModuleNotFoundError as _exc:  # the registry is written by another module
-    if _exc.name != "kpilib.measures":
-        raise
-else:
-    for _name, (_fn, _tables, _th) in MEASURES.items():
-        register_measure(_name, tables=_tables, description_th=_th)(_fn)

@@ -99,12 +99,6 @@ class SchemaError(InputError):
     """An input file does not have the columns of any known schema."""
 
 
-class ValidationFailed(KpilibError):
-    """Validation found blocking problems (exit code 1)."""
-
-    exit_code = 1
-
-
 class RenderError(KpilibError):
     """A report could not be executed or rendered."""
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from kpilib.errors import ConfigError, ParameterError
+from kpilib.numbers import fmt_number, round_half_up
 
 Number = float | int
 
@@ -183,36 +183,6 @@ def evaluate(
         if not math.isfinite(float(val)):
             raise ParameterError(f"formula {name}: input {key} is not a finite number")
     return spec.fn(inputs, params=dict(params or {}))
-
-
-# --------------------------------------------------------------------------- number display
-
-
-def round_half_up(value: Number, places: int = 2) -> float:
-    """Round half-up (as printed in the seeds), not banker's rounding.
-
-    ``round_half_up(60.365) == 60.37``; ``round_half_up(2.675) == 2.68`` (the decimal
-    reading of the float, as a person would round the printed number).
-
-    Args:
-        value: The number.
-        places: Decimal places (default 2).
-    """
-    quantum = Decimal(1).scaleb(-places)
-    return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
-
-
-def fmt_number(value: Number, *, decimals: int | None = None) -> str:
-    """Format a number for a formula text: integers plainly, others half-up to 2 decimals.
-
-    Args:
-        value: The number.
-        decimals: Force this many decimals (e.g. 2 for a percentage result).
-    """
-    if decimals is None and float(value).is_integer():
-        return str(int(value))
-    places = 2 if decimals is None else decimals
-    return f"{round_half_up(value, places):.{places}f}"
 
 
 def _no_data(reason: str, **kw: Any) -> FormulaResult:

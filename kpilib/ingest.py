@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kpilib.calendar import era_confusion
 from kpilib.errors import InputError, ParameterError, SchemaError
+from kpilib.fsio import atomic_write, sha256_file
 
 BANGKOK_TZ = "Asia/Bangkok"
 TS_DTYPE = "datetime64[ns, Asia/Bangkok]"
@@ -211,15 +210,6 @@ class _Adapted:
 # --------------------------------------------------------------------------- helpers
 
 
-def sha256_file(path: str | Path) -> str:
-    """Return the hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def is_raw_file(path: Path) -> bool:
     """True for ``*.csv`` and ``*.csv.gz`` files not starting with ``_`` or ``.``."""
     name = path.name
@@ -363,13 +353,6 @@ def _rx(values: pd.Series, pattern: str) -> np.ndarray:
 
 def _be_message(years: pd.Series, column: str) -> pd.Series:
     """Per-row message naming both readings of a Buddhist-Era year in a CE field."""
-    try:
-        from kpilib.calendar import era_confusion
-    except ImportError:  # pragma: no cover - calendar is part of the package
-
-        def era_confusion(year: int, *, expect: str) -> str | None:
-            return f"year {year} looks like Buddhist Era; {year} - 543 = {year - 543}"
-
     out = pd.Series("", index=years.index, dtype=object)
     found = years.dropna()
     msgs = {int(y): era_confusion(int(y), expect="ce") for y in found.unique()}
@@ -1025,29 +1008,14 @@ def read_source(
 # --------------------------------------------------------------------------- writing
 
 
-def _atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    _atomic_write(
+    atomic_write(
         path, lambda p: df.to_parquet(p, index=False, engine="pyarrow", compression="zstd")
     )
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    _atomic_write(path, lambda p: df.to_csv(p, index=False, encoding="utf-8", lineterminator="\n"))
+    atomic_write(path, lambda p: df.to_csv(p, index=False, encoding="utf-8", lineterminator="\n"))
 
 
 def _combine_tickets(parts: list[tuple[str, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -1077,27 +1045,6 @@ def _combine_tickets(parts: list[tuple[str, pd.DataFrame]]) -> tuple[pd.DataFram
     rest = d.drop(columns=["source_file", "source_row"]).reset_index(drop=True)
     q = pd.concat([head, rest], axis=1)
     return _select(df, ~dup), q
-
-
-def _empty_tickets() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "ticket_id": pd.Series(dtype="str"),
-            "unit_code": pd.Series(dtype="str"),
-            "source": pd.Series(dtype="str"),
-            "type_tags": pd.Series(dtype="str"),
-            "comment": pd.Series(dtype="str"),
-            "state": pd.Series(dtype="str"),
-            "created_at": pd.Series(dtype=TS_DTYPE),
-            "inprogress_at": pd.Series(dtype=TS_DTYPE),
-            "finished_at": pd.Series(dtype=TS_DTYPE),
-            "state_is_export_time": pd.Series(dtype=bool),
-            "count_reopen": pd.Series(dtype="Int64"),
-            "star": pd.Series(dtype="Float64"),
-            "source_file": pd.Series(dtype="str"),
-            "source_row": pd.Series(dtype="int64"),
-        }
-    )
 
 
 def ingest(
@@ -1203,5 +1150,5 @@ def ingest(
         if full_run and table not in outputs:
             (out / f"{table}.parquet").unlink(missing_ok=True)
     text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
-    _atomic_write(out / REPORT_NAME, lambda p: p.write_text(text, encoding="utf-8"))
+    atomic_write(out / REPORT_NAME, lambda p: p.write_text(text, encoding="utf-8"))
     return report

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kpilib.errors import DependencyMissing, RenderError
+from kpilib.fsio import atomic_write_text
 from kpilib.paths import package_dir
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -129,12 +130,7 @@ def notebook_to_html(executed_nb: Any, html_path: Path | str, *, title: str | No
         body, _ = exporter.from_notebook_node(nb, resources=resources)
     except Exception as exc:  # nbconvert raises many types; report them as one
         raise RenderError(f"HTML export failed: {exc}") from exc
-    out = Path(html_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(body, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return atomic_write_text(html_path, body)
 
 
 def find_chromium(explicit: str | None = None) -> str:

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from kpilib.paths import package_dir, project_root
+from kpilib import numbers
+from kpilib.paths import package_dir
 
 CERTIFICATION_SENTENCE_TH = (
     "ขอรับรองว่า ข้อมูลที่ปรากฏในเอกสารฉบับนี้ หน่วยงานได้จัดพิมพ์จากระบบงานจริง เพื่อเป็นหลักฐานไว้ตรวจสอบ"
@@ -123,33 +122,11 @@ def style_html() -> str:
 # ---------------------------------------------------------------- formatting
 
 
-def round_half_up(value: float, digits: int = 2) -> Decimal:
-    """Round half up (as the seeds print): 60.365 -> 60.37."""
-    return Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-
-
 def fmt_number(value: Any, *, digits: int = 2) -> str:
-    """Format a number for display: integers with separators, others half-up to ``digits``.
-
-    ``None``/NaN/non-numbers become ``—`` (strings are returned unchanged).
-    """
-    if value is None or isinstance(value, bool):
-        return _DASH if value is None else str(value)
-    if isinstance(value, str):
-        return value or _DASH
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(f) or math.isinf(f):
-        return _DASH
-    if float(f).is_integer() and not isinstance(value, float):
-        return f"{int(f):,}"
-    try:
-        d = round_half_up(f, digits)
-    except InvalidOperation:
-        return str(value)
-    return f"{d:,}"
+    """Display form of a value: whole numbers (ints) plainly, floats with ``digits`` decimals."""
+    if isinstance(value, float):
+        return numbers.fmt_number(value, decimals=digits, grouping=True)
+    return numbers.fmt_number(value, grouping=True)
 
 
 def _get(d: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
@@ -465,31 +442,6 @@ def _cell(v: Any) -> str:
     if isinstance(v, float) and math.isnan(v):
         return ""
     return str(v)
-
-
-def git_commit(*, root: Any = None) -> str | None:
-    """The project's git commit (``+dirty`` if the work tree has changes), or None."""
-    cwd = str(root or project_root())
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return f"{head}+dirty" if dirty else head or None
 
 
 def certification_html(

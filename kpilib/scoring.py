@@ -21,6 +21,7 @@ from kpilib import formulas
 from kpilib import measures as _measures
 from kpilib.catalog import COMPONENTS, Catalog, FormulaDef, InputSpec, Kpi, load_catalog
 from kpilib.errors import KpilibError, ParameterError
+from kpilib.measures.side_tables import condition_met
 from kpilib.rubric import Rubric, RubricScore, Scoring, points, rubric_summary, score_value
 
 
@@ -358,10 +359,7 @@ def kpi_tables(kpi: Kpi) -> tuple[str, ...]:
     """The canonical tables a KPI reads (its measures', plus ``conditions`` if it has any)."""
     tables: list[str] = []
     for spec in kpi.measures_used():
-        try:
-            ts = _measures.get_measure(spec.measure or "").tables
-        except KpilibError:
-            ts = ()
+        ts = _measures.get_measure(spec.measure or "").tables
         tables.extend(t for t in ts if t not in tables)
     if kpi.rubric.conditions:
         tables.extend(t for t in _measures.CONDITION_TABLES if t not in tables)
@@ -409,7 +407,7 @@ def evaluate_kpi(
     conds: dict[str, bool | None] = {}
     for name in kpi.rubric.conditions:
         try:
-            conds[name] = _measures.condition_met(
+            conds[name] = condition_met(
                 bundle, unit_code, fy, quarter, kpi_id=kpi.data_ids, condition=name
             )
         except (KpilibError, KeyError):

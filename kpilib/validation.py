@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from kpilib import calendar as cal
 from kpilib.errors import ConfigError, InputError, KpilibError
+from kpilib.fsio import atomic_write, atomic_write_text
 from kpilib.paths import params_dir, project_root
 
 Severity = Literal["blocking", "warning"]
@@ -279,12 +280,7 @@ class ValidationReport(BaseModel):
 
     def write(self, path: str | Path) -> Path:
         """Write the report as JSON (UTF-8, Thai kept readable)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(self.model_dump_json(indent=1), encoding="utf-8")
-        tmp.replace(path)
-        return path
+        return atomic_write_text(path, self.model_dump_json(indent=1))
 
 
 def load_validation_report(path: str | Path) -> ValidationReport:
@@ -1558,10 +1554,7 @@ def _write_quarantine(qdir: Path, runs: list[_TableRun], tables: Iterable[str]) 
         out.insert(0, "reason", ["; ".join(reasons[r]) for r in rows])
         out.insert(0, "source_row", rows)
         out.insert(0, "source_file", run.source_file)
-        qdir.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".csv.tmp")
-        out.to_csv(tmp, index=False, encoding="utf-8")
-        tmp.replace(target)
+        atomic_write(target, lambda p, out=out: out.to_csv(p, index=False, encoding="utf-8"))
 
 
 def format_summary(report: ValidationReport) -> str:

@@ -19,7 +19,7 @@ import matplotlib
 import nbformat
 import pytest
 
-from kpilib import batch, cli, engine
+from kpilib import batch, cli, engine, fsio
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "batch"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -291,12 +291,12 @@ def test_a_crash_while_writing_html_leaves_no_partial_file(data_dir, tmp_path, m
     assert not (unit_dir / "report.html").exists()
     assert not (unit_dir / batch.STATE_FILE).exists()
     # a hard kill would leave the temporary file: the rerun removes it and completes
-    (unit_dir / ".report.999.tmp.html").write_text("<html>partial", encoding="utf-8")
+    (unit_dir / f"{fsio.TMP_PREFIX}report.999.html").write_text("<html>partial", encoding="utf-8")
     monkeypatch.undo()
     result, _ = _run(_plan(data_dir, out, units=["1001"]))
     assert _status(result) == {"1001": "ok"}
     assert (unit_dir / "report.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
-    assert not list(unit_dir.glob(".*.tmp*"))
+    assert not list(unit_dir.glob(f"{fsio.TMP_PREFIX}*"))
 
 
 def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
@@ -306,9 +306,9 @@ def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
     def failing_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(batch.os, "replace", failing_replace)
+    monkeypatch.setattr(fsio.os, "replace", failing_replace)
     with pytest.raises(OSError):
-        batch.atomic_write_text(target, "new")
+        fsio.atomic_write_text(target, "new")
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
 
@@ -350,7 +350,7 @@ def test_manifest_records_parameters_hashes_versions_and_timings(data_dir, tmp_p
     result, _ = _run(_plan(data_dir, tmp_path / "out"))
     manifest = json.loads(result.manifest_paths[0].read_text(encoding="utf-8"))
     assert manifest["parameters"]["fy"] == 2567 and manifest["parameters"]["quarter"] == 1
-    expected = batch._sha256_file(data_dir / "raw" / "scores.csv")
+    expected = fsio.sha256_file(data_dir / "raw" / "scores.csv")
     assert manifest["input_hashes"]["data_files"] == {"scores.csv": expected}
     assert manifest["kpilib_version"]
     assert manifest["counts"] == {"ok": 3, "up to date": 0, "failed": 0}

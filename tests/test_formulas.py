@@ -6,7 +6,8 @@ import pytest
 
 from kpilib import formulas
 from kpilib.errors import ConfigError, ParameterError
-from kpilib.formulas import evaluate, fmt_number, round_half_up
+from kpilib.formulas import evaluate
+from kpilib.numbers import fmt_number, round_half_up
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ import pytest
 from kpilib import measures
 from kpilib.catalog import load_catalog
 from kpilib.errors import ConfigError
-from kpilib.formulas import round_half_up
+from kpilib.measures import side_tables
+from kpilib.numbers import round_half_up
 from kpilib.scoring import evaluate_kpi
 
 BKK = "Asia/Bangkok"
@@ -171,7 +172,7 @@ def test_manual_result_and_condition_lookup():
     mr = measures.get_measure("manual_result")
     assert mr(bundle, "1001", 2567, 2, kpi_id="district_best_service") == 55.0
     assert mr(bundle, "1001", 2567, 3, kpi_id="district_best_service") is None
-    look = measures.condition_met
+    look = side_tables.condition_met
     kw = {"kpi_id": "govsec_traffy_joint", "condition": "report_to_executives"}
     assert look(bundle, "GOVSEC", 2567, 1, **kw) is False
     assert look(bundle, "GOVSEC", 2567, 2, **kw) is False  # latest row at or before Q2
@@ -195,8 +196,36 @@ def test_registry():
         measures.get_measure("no_such_measure")
     spec = measures.get_measure("directives_total")
     assert spec.tables == ("directives",)
-    with pytest.raises(ValueError, match="already registered"):
-        measures.register_measure("line_users")(lambda b, u, f, q: 0)
+    assert spec.fn is side_tables.directives_total
+    with pytest.raises(ConfigError, match="unknown measure"):
+        measures.override_measure("no_such_measure", lambda b, u, f, q: 0)
+
+
+def test_every_registered_measure_resolves_to_a_function():
+    for name in measures.measure_names():
+        spec = measures.get_measure(name)
+        assert callable(spec.fn), name
+        assert spec.tables and spec.description_th, name
+
+
+def test_loading_the_catalogue_does_not_import_the_complaint_engine():
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from kpilib.catalog import load_catalog\n"
+        "cat = load_catalog()\n"
+        "assert cat.kpi('district_complaints_3_1')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('kpilib'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = json.loads(out)
+    assert "kpilib.complaints" not in loaded and "kpilib.measures.side_tables" not in loaded
+    assert "kpilib.catalog" in loaded
 
 
 # --------------------------------------------------------------------------- golden: LINE@ (seed 004)
@@ -302,6 +331,6 @@ def test_kpi_identifiers_in_data_may_be_id_code_or_alias():
     assert (res.numerator, res.denominator, res.value) == (45.0, 60.0, 75.0)
     kpi = cat.kpi("govsec-2567-4")
     assert kpi.id == "govsec_traffy_joint"
-    assert measures.condition_met(
+    assert side_tables.condition_met(
         bundle, "GOVSEC", 2567, 1, kpi_id=kpi.data_ids, condition="report_to_executives"
     )

@@ -12,7 +12,7 @@ from kpilib import measures
 from kpilib.catalog import load_catalog
 from kpilib.cli import main
 from kpilib.errors import ParameterError
-from kpilib.formulas import round_half_up
+from kpilib.numbers import round_half_up
 from kpilib.scoring import evaluate_kpi, parse_conditions, parse_value, score_kpi, unit_scorecard
 
 MINIMAL = Path(__file__).parent / "fixtures" / "catalog" / "minimal"
@@ -192,14 +192,14 @@ def test_scorecard_rejects_ce_year_and_bad_quarter():
 
 
 def _fake_traffy(monkeypatch, resolved: dict[str, int], received: dict[str, int]) -> None:
-    def make(name, counts):
+    def make(counts):
         def fn(bundle, unit_code, fy, quarter):
             return counts.get(unit_code)
 
-        return measures.MeasureSpec(name=name, fn=fn, tables=("tickets",))
+        return fn
 
-    monkeypatch.setitem(measures._REGISTRY, "traffy_resolved", make("traffy_resolved", resolved))
-    monkeypatch.setitem(measures._REGISTRY, "traffy_received", make("traffy_received", received))
+    monkeypatch.setitem(measures._OVERRIDES, "traffy_resolved", make(resolved))
+    monkeypatch.setitem(measures._OVERRIDES, "traffy_received", make(received))
 
 
 def test_govsec_scorecard_all_seven_kpis(cat, monkeypatch):
@@ -273,19 +273,10 @@ def test_district_scorecard_survives_a_failing_measure(cat, monkeypatch):
     def boom(bundle, unit_code, fy, quarter):
         raise KeyError("state")
 
-    monkeypatch.setitem(
-        measures._REGISTRY,
-        "traffy_resolved",
-        measures.MeasureSpec("traffy_resolved", boom, ("tickets",)),
-    )
-    monkeypatch.setitem(
-        measures._REGISTRY,
-        "traffy_received",
-        measures.MeasureSpec("traffy_received", boom, ("tickets",)),
-    )
+    monkeypatch.setitem(measures._OVERRIDES, "traffy_resolved", boom)
+    monkeypatch.setitem(measures._OVERRIDES, "traffy_received", boom)
     for name in ("complaints_step12_compliant", "complaints_step12_total"):
-        none = measures.MeasureSpec(name, lambda bundle, unit_code, fy, quarter: None, ("events",))
-        monkeypatch.setitem(measures._REGISTRY, name, none)
+        monkeypatch.setitem(measures._OVERRIDES, name, lambda bundle, unit_code, fy, quarter: None)
     sc = unit_scorecard("1032", 2567, 1, bundle=FakeBundle(), catalog=cat)
     assert len(sc.results) == 4
     assert sc.result("district_complaints_3_1").formula.no_data_reason_th

@@ -1,159 +1,28 @@
-"""Named measures: functions ``(bundle, unit_code, fy, quarter) -> number | None``.
+"""Measures over the side tables: council resolutions, key projects, surveys, directives,
+LINE@ requests, hand-entered results and rubric conditions.
 
-A measure reads canonical tables from the data bundle (``bundle.table(name)``) and returns a
-number, or ``None`` for *no data*. KPI definitions in ``params/`` refer to measures by name;
-a measure declares the tables it reads, so a KPI can be marked *not certified* when
-validation blocks one of them. Measures with extra keyword arguments (``survey``,
-``kpi_id``) get them from the KPI's input ``args``.
+Plain functions ``(bundle, unit_code, fy, quarter, **args) -> number | None``; the registry
+(:mod:`kpilib.measures`) names them, so this module never imports it back.
 
 Period: unless a measure says otherwise, figures are **cumulative from the first day of the
 fiscal year to the last day of the quarter** (Q2 = 1 Oct – 31 Mar). Dates are compared as
 Bangkok calendar days.
-
-The complaint measures (``complaints_step12_compliant``, ``traffy_resolved``, …) are
-registered by :mod:`kpilib.complaints`; :func:`get_measure` imports it the first time a name
-is not yet registered.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from kpilib import calendar as cal
-from kpilib.errors import ConfigError
+
+if TYPE_CHECKING:  # the registry names these functions; they never import it at run time
+    from kpilib.measures import BundleLike
 
 MeasureValue = float | int | None
-
-
-class BundleLike(Protocol):
-    """What a measure needs from a data bundle."""
-
-    def table(self, name: str) -> pd.DataFrame:
-        """Return a canonical table."""
-        ...
-
-    def has_table(self, name: str) -> bool:
-        """True when the bundle holds the table."""
-        ...
-
-
-MeasureFn = Callable[..., MeasureValue]
-
-
-@dataclass(frozen=True)
-class MeasureSpec:
-    """A registered measure (callable like its function).
-
-    Attributes:
-        name: The name used in ``params/``.
-        fn: ``fn(bundle, unit_code, fy, quarter, **args) -> number | None``.
-        tables: Canonical tables the measure reads.
-        description_th: One line in Thai.
-    """
-
-    name: str
-    fn: MeasureFn
-    tables: tuple[str, ...]
-    description_th: str = ""
-
-    def __call__(
-        self, bundle: BundleLike, unit_code: str, fy: int, quarter: int, **kwargs: Any
-    ) -> MeasureValue:
-        """Compute the measure."""
-        return self.fn(bundle, unit_code, fy, quarter, **kwargs)
-
-
-_REGISTRY: dict[str, MeasureSpec] = {}
-_LAZY_MODULES = ("kpilib.complaints",)
-_lazy_state: dict[str, bool] = {}
-
-
-def register_measure(
-    name: str,
-    *,
-    tables: tuple[str, ...] | list[str] = (),
-    description_th: str = "",
-    description: str = "",
-) -> Callable[[MeasureFn], MeasureFn]:
-    """Register a measure under ``name`` (decorator).
-
-    Args:
-        name: The measure's name.
-        tables: The canonical tables it reads.
-        description_th: One line in Thai.
-
-    Raises:
-        ValueError: If the name is already registered to another function.
-    """
-
-    def deco(fn: MeasureFn) -> MeasureFn:
-        old = _REGISTRY.get(name)
-        same = old is not None and (old.fn.__module__, old.fn.__qualname__) == (
-            fn.__module__,
-            fn.__qualname__,
-        )
-        if old is not None and not same:  # re-importing the same module is fine
-            raise ValueError(f"measure {name!r} is already registered")
-        _REGISTRY[name] = MeasureSpec(
-            name=name, fn=fn, tables=tuple(tables), description_th=description_th or description
-        )
-        return fn
-
-    return deco
-
-
-def _import_lazy() -> bool:
-    """Import the modules that register more measures; True if all imported."""
-    ok = True
-    for mod in _LAZY_MODULES:
-        if mod not in _lazy_state:
-            try:
-                importlib.import_module(mod)
-                _lazy_state[mod] = True
-            except ModuleNotFoundError as exc:
-                if exc.name != mod:
-                    raise
-                _lazy_state[mod] = False
-        ok = ok and _lazy_state[mod]
-    return ok
-
-
-def get_measure(name: str) -> MeasureSpec:
-    """Return the measure ``name`` (importing :mod:`kpilib.complaints` if needed).
-
-    Raises:
-        ConfigError: If no measure has that name.
-    """
-    if name not in _REGISTRY:
-        _import_lazy()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(
-            f"unknown measure {name!r}; known measures: {', '.join(measure_names())}"
-        ) from None
-
-
-def measure_names() -> tuple[str, ...]:
-    """Return every registered measure name, sorted (after importing the lazy modules)."""
-    _import_lazy()
-    return tuple(sorted(_REGISTRY))
-
-
-def is_known_measure(name: str) -> bool | None:
-    """True if registered; False if not; None if a measure module could not be imported."""
-    if name in _REGISTRY:
-        return True
-    complete = _import_lazy()
-    if name in _REGISTRY:
-        return True
-    return False if complete else None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -207,11 +76,6 @@ def _unit_rows(bundle: BundleLike, table: str, unit_code: str) -> pd.DataFrame |
 # --------------------------------------------------------------------------- council (KPI 1)
 
 
-@register_measure(
-    "council_resolutions_total",
-    tables=("council_resolutions",),
-    description_th="จำนวนญัตติ/มติที่ประชุมสภากรุงเทพมหานครที่มีมติเห็นชอบให้ ผว.กทม. พิจารณา (สะสม)",
-)
 def council_resolutions_total(
     bundle: BundleLike, unit_code: str, fy: int, quarter: int
 ) -> MeasureValue:
@@ -223,11 +87,6 @@ def council_resolutions_total(
     return int(_in_window(df["resolved_on"], start, end).sum())
 
 
-@register_measure(
-    "council_resolutions_reported",
-    tables=("council_resolutions",),
-    description_th="จำนวนญัตติที่หน่วยงานรายงานผลการดำเนินการแล้ว ภายในวันสิ้นไตรมาส (สะสม)",
-)
 def council_resolutions_reported(
     bundle: BundleLike, unit_code: str, fy: int, quarter: int
 ) -> MeasureValue:
@@ -256,11 +115,6 @@ def _key_project_rows(
     return df[sel]
 
 
-@register_measure(
-    "key_projects_on_plan",
-    tables=("key_projects",),
-    description_th="จำนวนโครงการสำคัญที่ดำเนินการได้ตามแผน (สถานะ ณ ไตรมาสนั้น)",
-)
 def key_projects_on_plan(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> MeasureValue:
     """Distinct projects whose row for this quarter says ``on_plan`` (a status, not cumulative).
 
@@ -272,11 +126,6 @@ def key_projects_on_plan(bundle: BundleLike, unit_code: str, fy: int, quarter: i
     return int(df.loc[_truthy(df["on_plan"]), "project_id"].nunique())
 
 
-@register_measure(
-    "key_projects_total",
-    tables=("key_projects",),
-    description_th="จำนวนโครงการสำคัญที่ติดตาม (ไตรมาสนั้น)",
-)
 def key_projects_total(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> MeasureValue:
     """Distinct projects reported for this quarter (``None`` when there are none)."""
     df = _key_project_rows(bundle, unit_code, fy, quarter)
@@ -299,11 +148,6 @@ def _survey_rows(
     return df[sel]
 
 
-@register_measure(
-    "survey_responses_total",
-    tables=("survey_responses",),
-    description_th="จำนวนผู้ตอบแบบสอบถามทั้งหมด (สะสม)",
-)
 def survey_responses_total(
     bundle: BundleLike, unit_code: str, fy: int, quarter: int, *, survey: str
 ) -> MeasureValue:
@@ -312,11 +156,6 @@ def survey_responses_total(
     return None if df is None else len(df)
 
 
-@register_measure(
-    "survey_high_or_above",
-    tables=("survey_responses",),
-    description_th="จำนวนผู้ตอบที่มีระดับความพึงพอใจตั้งแต่ระดับที่กำหนดขึ้นไป (4 = มาก) (สะสม)",
-)
 def survey_high_or_above(
     bundle: BundleLike, unit_code: str, fy: int, quarter: int, *, survey: str, min_level: int = 4
 ) -> MeasureValue:
@@ -346,11 +185,6 @@ def _directives(
     return int(sel.sum())
 
 
-@register_measure(
-    "directives_total",
-    tables=("directives",),
-    description_th="จำนวนข้อสั่งการทั้งหมดจากการลงพื้นที่ผู้ว่าฯ สัญจร ตามประเภทการลงพื้นที่ (สะสม)",
-)
 def directives_total(
     bundle: BundleLike, unit_code: str, fy: int, quarter: int, *, visit_type: str
 ) -> MeasureValue:
@@ -358,11 +192,6 @@ def directives_total(
     return _directives(bundle, unit_code, fy, quarter, visit_type, completed=False)
 
 
-@register_measure(
-    "directives_completed",
-    tables=("directives",),
-    description_th="จำนวนข้อสั่งการจากการลงพื้นที่ผู้ว่าฯ สัญจร ที่ดำเนินการแล้วเสร็จ ตามประเภทการลงพื้นที่ (สะสม)",
-)
 def directives_completed(
     bundle: BundleLike, unit_code: str, fy: int, quarter: int, *, visit_type: str
 ) -> MeasureValue:
@@ -390,22 +219,12 @@ def _users_within(df: pd.DataFrame, column: str, minutes: int) -> int:
     return int(per_user.sum())
 
 
-@register_measure(
-    "line_users",
-    tables=("line_requests",),
-    description_th="จำนวนผู้ใช้บริการติดตามหนังสือราชการผ่าน LINE@ (คน, สะสม)",
-)
 def line_users(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> MeasureValue:
     """Distinct users with a tracking request from the fiscal year's start to the quarter's end."""
     df = _line_rows(bundle, unit_code, fy, quarter)
     return None if df is None else int(df["user_id"].astype("string").nunique())
 
 
-@register_measure(
-    "line_acknowledged_15min",
-    tables=("line_requests",),
-    description_th="จำนวนผู้ใช้บริการที่ได้รับการแจ้งรับทราบภายใน 15 นาที (ทุกคำขอของผู้ใช้, สะสม)",
-)
 def line_acknowledged_15min(
     bundle: BundleLike, unit_code: str, fy: int, quarter: int
 ) -> MeasureValue:
@@ -414,11 +233,6 @@ def line_acknowledged_15min(
     return None if df is None else _users_within(df, "acknowledged_at", 15)
 
 
-@register_measure(
-    "line_progress_30min",
-    tables=("line_requests",),
-    description_th="จำนวนผู้ใช้บริการที่ได้รับแจ้งผล/ความคืบหน้าภายใน 30 นาที (ทุกคำขอของผู้ใช้, สะสม)",
-)
 def line_progress_30min(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> MeasureValue:
     """Users all of whose requests got a result/progress message within 30 minutes."""
     df = _line_rows(bundle, unit_code, fy, quarter)
@@ -428,11 +242,6 @@ def line_progress_30min(bundle: BundleLike, unit_code: str, fy: int, quarter: in
 # --------------------------------------------------------------------------- manual results, conditions
 
 
-@register_measure(
-    "manual_result",
-    tables=("manual_results",),
-    description_th="ผลที่บันทึกด้วยมือ (manual_results) ของตัวชี้วัดในไตรมาสนั้น",
-)
 def manual_result(
     bundle: BundleLike, unit_code: str, fy: int, quarter: int, *, kpi_id: str | Sequence[str]
 ) -> MeasureValue:
@@ -481,6 +290,3 @@ def condition_met(
     if rows.empty:
         return None
     return bool(_truthy(rows["met"]).iloc[-1])
-
-
-CONDITION_TABLES: tuple[str, ...] = ("conditions",)
