@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from kpilib import __version__
+from kpilib.document import ReportDocument, read_report_json
 from kpilib.errors import DependencyMissing, KpilibError, ParameterError
 from kpilib.fsio import (
     TMP_PREFIX,
@@ -1003,42 +1004,15 @@ def _validation_status(validation: Any, unit: str) -> str:
     return "ผ่าน"
 
 
-def _first(d: dict[str, Any], *keys: str) -> Any:
-    for key in keys:
-        value = d.get(key)
-        if value is not None:
-            return value
-    return None
-
-
-def scorecard_summary(data: dict[str, Any]) -> dict[str, Any]:
-    """Pick total points/weight and the level per KPI out of a scorecard JSON.
-
-    Reads :meth:`kpilib.scoring.Scorecard.to_dict` (``results[].kpi`` id and ``level``) and
-    tolerates ``kpi_id``/``id``/``code`` keys and a level inside ``score``.
-    """
-    points = _first(data, "total_points", "points")
-    weight = _first(data, "total_weight", "weight")
-    levels: dict[str, Any] = {}
-    names: dict[str, str] = {}
-    for item in data.get("results") or data.get("kpis") or []:
-        if not isinstance(item, dict):
-            continue
-        kpi = item.get("kpi")
-        if isinstance(kpi, dict):
-            key = _first(kpi, "id", "code")
-        else:
-            key = kpi if kpi is not None else _first(item, "kpi_id", "id", "code")
-        score = item.get("score") if isinstance(item.get("score"), dict) else {}
-        level = _first(item, "level")
-        if level is None:
-            level = score.get("level")
-        if key is not None:
-            levels[str(key)] = level
-            label = " ".join(str(item.get(k) or "") for k in ("code", "name_th")).strip()
-            if label:
-                names[str(key)] = label
-    return {"points": points, "weight": weight, "levels": levels, "names": names}
+def scorecard_summary(doc: ReportDocument) -> dict[str, Any]:
+    """Total points (over the KPIs with data), counted weight, and level and name per KPI."""
+    sc = doc.scorecard
+    return {
+        "points": sc.total_points,
+        "weight": sc.counted_weight,
+        "levels": {r.kpi.id: r.level for r in sc.results},
+        "names": {r.kpi.id: r.kpi.short_name_th or r.kpi.name_th for r in sc.results},
+    }
 
 
 @dataclass
@@ -1080,9 +1054,9 @@ def collect_rows(
         summary: dict[str, Any] = {"points": None, "weight": None, "levels": {}, "names": {}}
         if status in ("ok", "up to date"):
             try:
-                with open(unit_dir / "report.json", encoding="utf-8") as fh:
-                    summary = scorecard_summary(json.load(fh))
-            except (OSError, ValueError):
+                text = (unit_dir / "report.json").read_bytes()
+                summary = scorecard_summary(read_report_json(text))
+            except (OSError, ValueError):  # pydantic's ValidationError is a ValueError
                 pass
         links = {
             ext: f"{code}/report.{ext}"

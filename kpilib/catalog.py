@@ -59,6 +59,10 @@ RESULT_LEVELS_TH: dict[str, str] = {"output": "ผลผลิต (Output)", "ou
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
+ChartKind = Literal["by_quarter", "district_ranking"]
+"""Charts a KPI asks for: its result per quarter against target and plan; its position among
+the 50 districts (the Traffy Fondue resolution share at the quarter's end)."""
+
 
 # --------------------------------------------------------------------------- models
 
@@ -145,6 +149,8 @@ class InputSpec(BaseModel):
 
     Attributes:
         measure: A measure name (``kpilib.measures``).
+        label_th: What the input counts, in Thai words, for the formula text (e.g.
+            "เรื่องที่แก้ไขแล้ว"); default: the formula kind's generic words.
         args: Keyword arguments passed to the measure.
         scope: ``unit`` (the unit being scored) or ``all_districts`` (sum over the 50 districts).
         plan: True: the KPI's milestone plan for the quarter.
@@ -154,6 +160,7 @@ class InputSpec(BaseModel):
     model_config = _FROZEN
 
     measure: str | None = None
+    label_th: str | None = None
     args: dict[str, Any] = Field(default_factory=dict)
     scope: Literal["unit", "all_districts"] = "unit"
     plan: bool = False
@@ -223,6 +230,7 @@ class Kpi(BaseModel):
     aliases: tuple[str, ...] = ()
     source: SourceRef
     name_th: str
+    short_name_th: str | None = Field(default=None, max_length=40)
     name_en: str
     fiscal_year: int
     owners: tuple[str, ...] = ()
@@ -245,6 +253,7 @@ class Kpi(BaseModel):
     milestones: dict[int, float] | None = None
     published: tuple[PublishedResult, ...] = ()
     rubric: Rubric
+    charts: tuple[ChartKind, ...] = ("by_quarter",)
     note: str | None = None
 
     @property

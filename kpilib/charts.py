@@ -20,12 +20,15 @@ import io
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from kpilib.calendar import MONTHS_SHORT
 from kpilib.paths import package_dir
+
+if TYPE_CHECKING:
+    from kpilib.document import ReportDocument
 
 FONT_FAMILY = "Sarabun"
 """The family name of the bundled Thai font."""
@@ -381,3 +384,91 @@ def time_to_finish(days: pd.Series, *, title: str = "ระยะเวลาด
         ax.set_ylabel("จำนวนเรื่อง")
     ax.set_title(title)
     return fig
+
+
+# ---------------------------------------------------------------- a report's charts
+
+
+def report_figures(doc: ReportDocument) -> list[tuple[str, Any]]:
+    """``(alt text, figure)`` for every chart of a report document, in order.
+
+    Per KPI the charts its definition asks for (``charts`` in ``params/kpis``); then, when the
+    report has complaint data, the monthly trend (districts), the district comparison,
+    complaints by type and the backlog's age.
+    """
+    from kpilib import calendar as cal
+
+    figs: list[tuple[str, Any]] = []
+    for r in doc.scorecard.results:
+        h = doc.history_of(r.kpi.id)
+        if "by_quarter" not in r.kpi.charts or h is None:
+            continue
+        if all(q.value is None for q in h.quarters):
+            continue
+        rows = [
+            {
+                "quarter": q.quarter,
+                "value": q.result if q.result is not None else q.value,
+                "plan": q.plan,
+                "target": r.kpi.target.value,
+            }
+            for q in h.quarters
+        ]
+        name = r.kpi.short_name_th or r.kpi.name_th
+        figs.append(
+            (
+                f"ผลงานเทียบเป้าหมายรายไตรมาส: {r.kpi.name_th}",
+                result_by_quarter(rows, title=name, unit_label=r.kpi.unit_th),
+            )
+        )
+    c = doc.charts
+    if c is None:
+        return figs
+    if c.monthly:
+        frame = pd.DataFrame([m.model_dump() for m in c.monthly])
+        figs.append(
+            (
+                "เรื่องร้องเรียนรับใหม่และเสร็จสิ้นรายเดือน",
+                monthly_trend(frame, title=f"เรื่องร้องเรียนรับใหม่และเสร็จสิ้นรายเดือน – {c.scope_th}"),
+            )
+        )
+    if c.ranking:
+        frame = pd.DataFrame(
+            {
+                "unit_code": [u.unit_code for u in c.ranking],
+                "name": [u.name_th for u in c.ranking],
+                "value": [u.value for u in c.ranking],
+            }
+        )
+        figs.append(
+            (
+                "ร้อยละเรื่องร้องเรียน Traffy Fondue ที่แก้ไขแล้ว เทียบ 50 สำนักงานเขต",
+                district_position(
+                    frame,
+                    unit_code=doc.unit.code,
+                    title=f"ร้อยละเรื่องที่แก้ไขแล้ว (Traffy Fondue) ณ สิ้นไตรมาส {doc.period.quarter}",
+                    target=c.ranking_target,
+                ),
+            )
+        )
+    if c.by_type:
+        counts = pd.Series({t.label: t.count for t in c.by_type})
+        title = f"เรื่องร้องเรียนแยกตามประเภท – {c.scope_th}"
+        if int(counts.sum()) > c.by_type_tickets:
+            title += (
+                f"\n(รวม {int(counts.sum()):,} ครั้งจาก {c.by_type_tickets:,} เรื่อง:"
+                " เรื่องหนึ่งอาจมีหลายประเภท)"
+            )
+        figs.append(("เรื่องร้องเรียนแยกตามประเภท", complaints_by_type(counts, title=title)))
+    if c.ageing:
+        as_of = cal.format_thai_date(doc.period.as_of, style="short")
+        figs.append(
+            (
+                "อายุเรื่องค้างดำเนินการ",
+                backlog_ageing(
+                    pd.Series({a.label: a.count for a in c.ageing}),
+                    title=f"อายุเรื่องค้างดำเนินการ (วัน) ณ {as_of}",
+                ),
+            )
+        )
+    return figs

@@ -205,7 +205,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
     conditions = parse_conditions(args.condition)
     kpi = load_catalog().kpi(args.kpi)
     result = score_kpi(kpi, value, conditions=conditions, scoring=args.scoring)
-    print(json.dumps({"code": kpi.code, **result.to_dict()}, ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            {"code": kpi.code, **result.model_dump(mode="json")}, ensure_ascii=False, indent=2
+        )
+    )
     return 0
 
 

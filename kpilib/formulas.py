@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from kpilib.errors import ConfigError, ParameterError
-from kpilib.numbers import fmt_number, round_half_up
+from kpilib.numbers import fmt_number
 
 Number = float | int
 
@@ -51,25 +53,35 @@ class FormulaSpec:
     description_th: str = ""
 
 
-@dataclass(frozen=True)
-class FormulaResult:
+class FormulaResult(BaseModel):
     """The outcome of one formula evaluation.
 
     Attributes:
         value: The KPI value (unrounded), or ``None`` for no data.
         numerator: The numerator (or the count / result), if the kind has one.
         denominator: The denominator (or target / plan), if the kind has one.
-        text_th: The formula filled with numbers, in Thai, e.g. ``131 × 100 / 217 = 60.37``.
+        numerator_label_th: What the numerator counts, in words (e.g. "เรื่องที่แก้ไขแล้ว").
+        denominator_label_th: What the denominator counts, in words.
+        text_th: The formula in words with its labelled numbers, e.g.
+            ``เรื่องที่แก้ไขแล้ว 473 × 100 ÷ เรื่องทั้งหมด 520 = 90.96``.
         no_data_reason_th: Why there is no value (Thai), when ``value is None``.
-        details: Extra named figures (e.g. ``plan``, ``evaluation``, part values).
+        result: For a milestone KPI, the result (ผลงาน) compared with the plan.
+        plan: For a milestone KPI, the quarter's plan.
+        part_scores: For a composite, each part's score (0–100) by part id.
     """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     value: float | None
     numerator: float | None = None
     denominator: float | None = None
+    numerator_label_th: str = ""
+    denominator_label_th: str = ""
     text_th: str = ""
     no_data_reason_th: str | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
+    result: float | None = None
+    plan: float | None = None
+    part_scores: dict[str, float] = Field(default_factory=dict)
 
     @property
     def has_value(self) -> bool:
@@ -79,19 +91,7 @@ class FormulaResult:
     @property
     def display(self) -> str:
         """The value rounded half-up to 2 decimals (``"—"`` for no data)."""
-        return "—" if self.value is None else fmt_number(self.value, decimals=2)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict."""
-        return {
-            "value": self.value,
-            "value_display": None if self.value is None else round_half_up(self.value),
-            "numerator": self.numerator,
-            "denominator": self.denominator,
-            "text_th": self.text_th,
-            "no_data_reason_th": self.no_data_reason_th,
-            "details": _jsonable(dict(self.details)),
-        }
+        return fmt_number(self.value, decimals=2)
 
 
 _REGISTRY: dict[str, FormulaSpec] = {}
@@ -155,7 +155,11 @@ def formula_names() -> tuple[str, ...]:
 
 
 def evaluate(
-    name: str, inputs: Mapping[str, Number | None], *, params: Mapping[str, Any] | None = None
+    name: str,
+    inputs: Mapping[str, Number | None],
+    *,
+    params: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> FormulaResult:
     """Evaluate formula kind ``name`` for the given inputs.
 
@@ -163,6 +167,8 @@ def evaluate(
         name: The formula kind.
         inputs: Input values by name (``None`` = no data for that input).
         params: The kind's parameters (e.g. ``target``).
+        labels: What each input counts, in Thai words, for the formula text (default: the
+            kind's generic words).
 
     Returns:
         The :class:`FormulaResult`.
@@ -182,159 +188,165 @@ def evaluate(
             raise ParameterError(f"formula {name}: input {key} must be a number, got {val!r}")
         if not math.isfinite(float(val)):
             raise ParameterError(f"formula {name}: input {key} is not a finite number")
-    return spec.fn(inputs, params=dict(params or {}))
+    return spec.fn(inputs, params=dict(params or {}), labels=dict(labels or {}))
 
 
 def _no_data(reason: str, **kw: Any) -> FormulaResult:
     return FormulaResult(value=None, no_data_reason_th=reason, text_th=f"ไม่มีข้อมูล: {reason}", **kw)
 
 
-def _missing(inputs: Mapping[str, Number | None], names: tuple[str, ...]) -> str | None:
-    absent = [n for n in names if inputs.get(n) is None]
-    return f"ไม่มีข้อมูล {', '.join(absent)}" if absent else None
+def _num(value: Number) -> str:
+    """A count or figure inside a formula text: whole numbers plainly, others 2 decimals."""
+    return fmt_number(value, grouping=True)
+
+
+def _pct(value: float) -> str:
+    return fmt_number(value, decimals=2, grouping=True)
 
 
 def _percent(
-    num: Number | None, den: Number | None, *, zero_reason: str, label_num: str, label_den: str
+    num: Number | None,
+    den: Number | None,
+    *,
+    zero_reason: str,
+    label_num: str,
+    label_den: str,
 ) -> FormulaResult:
-    if num is None or den is None:
+    """``label_num n × 100 ÷ label_den d = v`` (a zero or missing denominator is no data)."""
+    labels = {"numerator_label_th": label_num, "denominator_label_th": label_den}
+    fnum = None if num is None else float(num)
+    fden = None if den is None else float(den)
+    if fnum is None or fden is None:
         absent = [lab for lab, v in ((label_num, num), (label_den, den)) if v is None]
-        return _no_data(f"ไม่มีข้อมูล{'และ'.join(absent)}", numerator=num, denominator=den)
-    if den == 0:
-        return _no_data(zero_reason, numerator=num, denominator=den)
-    value = float(num) * 100.0 / float(den)
-    text = f"{fmt_number(num)} × 100 / {fmt_number(den)} = {fmt_number(value, decimals=2)}"
-    return FormulaResult(value=value, numerator=float(num), denominator=float(den), text_th=text)
+        return _no_data(
+            f"ไม่มีข้อมูล{' และ '.join(absent)}", numerator=fnum, denominator=fden, **labels
+        )
+    if fden == 0:
+        return _no_data(zero_reason, numerator=fnum, denominator=fden, **labels)
+    value = fnum * 100.0 / fden
+    text = f"{label_num} {_num(fnum)} × 100 ÷ {label_den} {_num(fden)} = {_pct(value)}"
+    return FormulaResult(value=value, numerator=fnum, denominator=fden, text_th=text, **labels)
 
 
 # --------------------------------------------------------------------------- formula kinds
+
+Inputs = Mapping[str, Number | None]
+Params = Mapping[str, Any]
+Labels = Mapping[str, str]
 
 
 @register_formula(
     "ratio_percent",
     inputs=("numerator", "denominator"),
-    description_th="ร้อยละ = ตัวตั้ง × 100 / ตัวหาร (ตัวหารเป็นศูนย์ = ไม่มีข้อมูล)",
+    description_th="ร้อยละ = ตัวตั้ง × 100 ÷ ตัวหาร (ตัวหารเป็นศูนย์ = ไม่มีข้อมูล)",
 )
-def ratio_percent(
-    inputs: Mapping[str, Number | None], *, params: Mapping[str, Any]
-) -> FormulaResult:
+def ratio_percent(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResult:
     """Numerator × 100 / denominator; a zero denominator is *no data*."""
     return _percent(
         inputs["numerator"],
         inputs["denominator"],
         zero_reason="ตัวหารเป็นศูนย์ (ยังไม่มีรายการในช่วงเวลานี้)",
-        label_num="ตัวตั้ง",
-        label_den="ตัวหาร",
+        label_num=labels.get("numerator", "ตัวตั้ง"),
+        label_den=labels.get("denominator", "ตัวหาร"),
     )
 
 
 @register_formula("count", inputs=("count",), description_th="จำนวน (นับ)")
-def count(inputs: Mapping[str, Number | None], *, params: Mapping[str, Any]) -> FormulaResult:
+def count(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResult:
     """A plain count (e.g. the number of key projects on plan)."""
     n = inputs["count"]
+    label = labels.get("count", "จำนวน")
     if n is None:
-        return _no_data("ไม่มีข้อมูลจำนวน")
+        return _no_data(f"ไม่มีข้อมูล{label}", numerator_label_th=label)
     unit = str(params.get("unit_th", "")).strip()
-    text = f"จำนวน {fmt_number(n)}{' ' + unit if unit else ''}"
-    return FormulaResult(value=float(n), numerator=float(n), text_th=text)
+    text = f"{label} {_num(n)}{' ' + unit if unit else ''}"
+    return FormulaResult(value=float(n), numerator=float(n), numerator_label_th=label, text_th=text)
 
 
 @register_formula(
     "count_vs_target",
     inputs=("count",),
     params=("target",),
-    description_th="จำนวนเทียบเป้าหมาย: จำนวน × 100 / เป้าหมาย (56 จาก 50 = ร้อยละ 112)",
+    description_th="จำนวนเทียบเป้าหมาย: จำนวน × 100 ÷ เป้าหมาย (56 จาก 50 = ร้อยละ 112)",
 )
-def count_vs_target(
-    inputs: Mapping[str, Number | None], *, params: Mapping[str, Any]
-) -> FormulaResult:
+def count_vs_target(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResult:
     """Count × 100 / target (56 of a target of 50 = 112 %)."""
-    target = params["target"]
-    res = _percent(
+    return _percent(
         inputs["count"],
-        target,
+        params["target"],
         zero_reason="เป้าหมายเป็นศูนย์",
-        label_num="จำนวน",
+        label_num=labels.get("count", "จำนวน"),
         label_den="เป้าหมาย",
-    )
-    return FormulaResult(
-        value=res.value,
-        numerator=res.numerator,
-        denominator=float(target),
-        text_th=res.text_th,
-        no_data_reason_th=res.no_data_reason_th,
-        details={"count": inputs["count"], "target": target},
     )
 
 
 @register_formula(
     "top_box_share",
     inputs=("top", "total"),
-    description_th="ร้อยละผู้ตอบที่ระดับความพึงพอใจตั้งแต่ระดับที่กำหนดขึ้นไป × 100 / ผู้ตอบทั้งหมด",
+    description_th="ร้อยละผู้ตอบที่ระดับความพึงพอใจตั้งแต่ระดับที่กำหนดขึ้นไป × 100 ÷ ผู้ตอบทั้งหมด",
 )
-def top_box_share(
-    inputs: Mapping[str, Number | None], *, params: Mapping[str, Any]
-) -> FormulaResult:
+def top_box_share(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResult:
     """Respondents at or above a level × 100 / all respondents (no respondents = no data)."""
     return _percent(
         inputs["top"],
         inputs["total"],
         zero_reason="ยังไม่มีผู้ตอบแบบสอบถาม",
-        label_num="ผู้ตอบระดับสูง",
-        label_den="ผู้ตอบทั้งหมด",
+        label_num=labels.get("top", "ผู้ตอบที่พึงพอใจระดับมากขึ้นไป"),
+        label_den=labels.get("total", "ผู้ตอบทั้งหมด"),
     )
 
 
 @register_formula(
     "share_within_limit",
     inputs=("within", "total"),
-    description_th="ร้อยละที่ดำเนินการภายในเวลาที่กำหนด × 100 / ทั้งหมด",
+    description_th="ร้อยละที่ดำเนินการภายในเวลาที่กำหนด × 100 ÷ ทั้งหมด",
 )
-def share_within_limit(
-    inputs: Mapping[str, Number | None], *, params: Mapping[str, Any]
-) -> FormulaResult:
+def share_within_limit(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResult:
     """Items handled within a time limit × 100 / all items (none = no data)."""
     return _percent(
         inputs["within"],
         inputs["total"],
         zero_reason="ยังไม่มีรายการในช่วงเวลานี้",
-        label_num="จำนวนภายในเวลา",
-        label_den="จำนวนทั้งหมด",
+        label_num=labels.get("within", "จำนวนที่ดำเนินการภายในเวลา"),
+        label_den=labels.get("total", "จำนวนทั้งหมด"),
     )
 
 
 @register_formula(
     "milestone_progress",
     inputs=("result", "plan"),
-    description_th="ผลประเมินเทียบแผนรายไตรมาส = min(100, ผลงาน × 100 / แผน) (การตีความ)",
+    description_th="ผลประเมินเทียบแผนรายไตรมาส = ผลงาน × 100 ÷ แผน ไม่เกิน 100 (การตีความ)",
 )
-def milestone_progress(
-    inputs: Mapping[str, Number | None], *, params: Mapping[str, Any]
-) -> FormulaResult:
+def milestone_progress(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResult:
     """Evaluation against the quarter's plan: min(100, result × 100 / plan).
 
-    The value is the *evaluation* (ผลประเมิน); ``numerator`` is the result (ผลงาน) and
-    ``denominator`` the plan. This reading is an interpretation (the seeds print the
-    evaluation without its formula).
+    The value is the *evaluation* (ผลประเมิน); ``result`` (also ``numerator``) is the result
+    (ผลงาน) and ``plan`` (also ``denominator``) the plan. This reading is an interpretation
+    (the seeds print the evaluation without its formula).
     """
     result, plan = inputs["result"], inputs["plan"]
-    if result is None or plan is None:
-        reason = _missing(inputs, ("result", "plan")) or ""
-        return _no_data(reason, numerator=result, denominator=plan)
-    if plan == 0:
-        return _no_data("แผนของไตรมาสนี้เป็นศูนย์", numerator=result, denominator=plan)
-    raw = float(result) * 100.0 / float(plan)
+    label_r = labels.get("result", "ผลงาน")
+    label_p = labels.get("plan", "แผนของไตรมาส")
+    names = {"numerator_label_th": label_r, "denominator_label_th": label_p}
+    fr = None if result is None else float(result)
+    fp = None if plan is None else float(plan)
+    if fr is None or fp is None:
+        absent = [lab for lab, v in ((label_r, fr), (label_p, fp)) if v is None]
+        return _no_data(
+            f"ไม่มีข้อมูล{' และ '.join(absent)}",
+            numerator=fr, denominator=fp, result=fr, plan=fp, **names,
+        )  # fmt: skip
+    if fp == 0:
+        return _no_data(
+            "แผนของไตรมาสนี้เป็นศูนย์", numerator=fr, denominator=fp, result=fr, plan=fp, **names
+        )
+    raw = fr * 100.0 / fp
     value = min(100.0, raw)
-    text = (
-        f"min(100, {fmt_number(result)} × 100 / {fmt_number(plan)}) = "
-        f"{fmt_number(value, decimals=2)}"
-    )
+    text = f"{label_r} {_num(fr)} × 100 ÷ {label_p} {_num(fp)} = {_pct(raw)}"
+    if raw > 100.0:
+        text += " (ผลประเมินสูงสุด 100)"
     return FormulaResult(
-        value=value,
-        numerator=float(result),
-        denominator=float(plan),
-        text_th=text,
-        details={"result": float(result), "plan": float(plan), "evaluation": value},
+        value=value, numerator=fr, denominator=fp, result=fr, plan=fp, text_th=text, **names
     )
 
 
@@ -343,26 +355,26 @@ def milestone_progress(
     inputs=("value",),
     description_th="ค่าที่หน่วยงานรายงาน/ผู้ประเมินบันทึก (เช่น คะแนนคุณภาพ 0-100)",
 )
-def reported_value(
-    inputs: Mapping[str, Number | None], *, params: Mapping[str, Any]
-) -> FormulaResult:
+def reported_value(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResult:
     """A value entered as it is (e.g. a quality score out of 100 from ``manual_results``)."""
     v = inputs["value"]
+    label = labels.get("value", "ค่าที่บันทึก")
     if v is None:
-        return _no_data("ยังไม่มีผลที่บันทึก")
+        return _no_data("ยังไม่มีผลที่บันทึก", numerator_label_th=label)
     return FormulaResult(
-        value=float(v), numerator=float(v), text_th=f"ค่าที่บันทึก = {fmt_number(v, decimals=2)}"
+        value=float(v),
+        numerator=float(v),
+        numerator_label_th=label,
+        text_th=f"{label} = {_pct(float(v))}",
     )
 
 
 @register_formula(
     "complaint_compliance",
     inputs=("compliant", "total"),
-    description_th="ร้อยละเรื่องร้องเรียนที่ปฏิบัติถูกต้องตามขั้นตอน × 100 / เรื่องทั้งหมด",
+    description_th="ร้อยละเรื่องร้องเรียนที่ปฏิบัติถูกต้องตามขั้นตอน × 100 ÷ เรื่องทั้งหมด",
 )
-def complaint_compliance(
-    inputs: Mapping[str, Number | None], *, params: Mapping[str, Any]
-) -> FormulaResult:
+def complaint_compliance(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResult:
     """Complaints handled correctly in the required steps × 100 / all complaints.
 
     The counts come from the complaint engine's measures (``kpilib.complaints``).
@@ -371,8 +383,8 @@ def complaint_compliance(
         inputs["compliant"],
         inputs["total"],
         zero_reason="ยังไม่มีเรื่องร้องเรียนในช่วงเวลานี้",
-        label_num="จำนวนเรื่องที่ปฏิบัติถูกต้อง",
-        label_den="จำนวนเรื่องทั้งหมด",
+        label_num=labels.get("compliant", "เรื่องที่ปฏิบัติถูกต้องตามขั้นตอน"),
+        label_den=labels.get("total", "เรื่องทั้งหมด"),
     )
 
 
@@ -380,21 +392,21 @@ def complaint_compliance(
     "composite",
     inputs=(),
     params=("parts",),
-    description_th="ผลรวมถ่วงน้ำหนักของส่วนย่อย: Σ น้ำหนัก × ผลส่วนย่อย / 100",
+    description_th="ผลรวมถ่วงน้ำหนักของส่วนย่อย: Σ น้ำหนัก × ผลส่วนย่อย ÷ 100",
 )
-def composite(inputs: Mapping[str, Number | None], *, params: Mapping[str, Any]) -> FormulaResult:
+def composite(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResult:
     """Weighted parts: Σ weight × part score / 100, reported out of the total weight.
 
     ``params["parts"]`` is a list of ``{"id", "weight", "target", "full_marks"}`` (the last two
-    optional); ``inputs`` holds each part's value by id. A part's score (0–100) is: with
-    ``full_marks``, ``value × 100 / full_marks`` (points out of the part's marks); with a
-    ``target``, its achievement ``min(100, value × 100 / target)``; otherwise the value itself (a
-    percentage), capped at 100. Any part without data
-    makes the whole *no data* (the parts are still reported).
+    optional); ``inputs`` holds each part's value by id; ``labels`` each part's name. A part's
+    score (0–100) is: with ``full_marks``, ``value × 100 / full_marks`` (points out of the
+    part's marks); with a ``target``, its achievement ``min(100, value × 100 / target)``;
+    otherwise the value itself (a percentage), capped at 100. Any part without data makes the
+    whole *no data* (the parts are still reported).
     """
     parts = params["parts"]
     total_weight = float(sum(float(p["weight"]) for p in parts))
-    absent = [p["id"] for p in parts if inputs.get(p["id"]) is None]
+    absent = [labels.get(p["id"], p["id"]) for p in parts if inputs.get(p["id"]) is None]
     if absent:
         return _no_data(f"ไม่มีข้อมูลส่วนย่อย {', '.join(absent)}", denominator=total_weight)
     if total_weight == 0:
@@ -414,23 +426,17 @@ def composite(inputs: Mapping[str, Number | None], *, params: Mapping[str, Any])
             score = min(100.0, v)
         scores[p["id"]] = score
         points += float(p["weight"]) * score / 100.0
-        terms.append(f"{fmt_number(p['weight'])} × {fmt_number(score, decimals=2)} / 100")
+        terms.append(f"{_num(p['weight'])} × {_pct(score)} ÷ 100")
     value = points * 100.0 / total_weight
-    text = " + ".join(terms) + f" = {fmt_number(points, decimals=2)}"
+    text = " + ".join(terms) + f" = {_pct(points)} คะแนน"
     if total_weight != 100:
-        text += f" (จาก {fmt_number(total_weight)} คะแนน = ร้อยละ {fmt_number(value, decimals=2)})"
+        text += f" (จาก {_num(total_weight)} คะแนน = ร้อยละ {_pct(value)})"
     return FormulaResult(
         value=value,
         numerator=points,
         denominator=total_weight,
+        numerator_label_th="คะแนนที่ได้",
+        denominator_label_th="คะแนนเต็ม",
         text_th=text,
-        details={"part_scores": scores},
+        part_scores=scores,
     )
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    return obj

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -135,8 +134,7 @@ def check_rubric(rubric: Rubric) -> list[tuple[str, str]]:
     return problems
 
 
-@dataclass(frozen=True)
-class RubricScore:
+class RubricScore(BaseModel):
     """A value scored against a rubric.
 
     Attributes:
@@ -151,6 +149,8 @@ class RubricScore:
         next_level_inclusive: Whether that threshold is inclusive.
         next_level_conditions: Conditions the next level also needs.
     """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     level: int
     score: float

@@ -33,7 +33,8 @@ result_json: str = ""  # where to write the unit-quarter scorecard JSON; empty: 
 # %%
 from IPython.display import HTML, display
 
-from kpilib.assemble import build_report, check_parameters
+from kpilib import report as blocks
+from kpilib.assemble import build_document, check_parameters, write_report_json
 
 params = check_parameters(
     unit=unit,
@@ -45,42 +46,42 @@ params = check_parameters(
     lang=lang,
     result_json=result_json,
 )
-report = build_report(params)
-report.write_result_json()
-display(HTML(report.header_html()))
+doc = build_document(params)
+write_report_json(doc, params.result_json)
+display(HTML(blocks.header_html(doc)))
 
 # %% [markdown]
 # ## 1. สรุปผลคะแนน (Scorecard)
 
 # %%
-display(HTML(report.scorecard_html()))
+display(HTML(blocks.scorecard_html(doc)))
 
 # %% [markdown]
 # ## 2. รายละเอียดตัวชี้วัด (KPI details)
 
 # %%
-display(HTML(report.kpi_sections_html()))
+display(HTML(blocks.kpi_sections_html(doc)))
 
 # %% [markdown]
 # ## 3. แผนภูมิ (Charts)
 
 # %%
-display(HTML(report.charts_html()))
+display(HTML(blocks.charts_html(doc)))
 
 # %% [markdown]
 # ## 4. ตรวจสอบรายเรื่อง (Audit)
 
 # %%
-display(HTML(report.audit_html()))
+display(HTML(blocks.audit_html(doc)))
 
 # %% [markdown]
 # ## 5. ผลการตรวจสอบข้อมูล (Data validation)
 
 # %%
-display(HTML(report.validation_html()))
+display(HTML(blocks.validation_html(doc)))
 
 # %% [markdown]
 # ## 6. การรับรองรายงาน (Certification)
 
 # %%
-display(HTML(report.certification_html()))
+display(HTML(blocks.certification_html(doc)))

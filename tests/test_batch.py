@@ -20,6 +20,7 @@ import nbformat
 import pytest
 
 from kpilib import batch, cli, engine, fsio
+from kpilib.document import read_report_json
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "batch"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -177,7 +178,8 @@ def test_failing_unit_is_isolated_and_kept_for_inspection(data_dir, tmp_path):
     q1 = out / "2567" / "Q1"
     for ok in ("1001", "1003"):
         assert (q1 / ok / "report.html").is_file()
-        assert json.loads((q1 / ok / "report.json").read_text())["unit_code"] == ok
+        doc = read_report_json((q1 / ok / "report.json").read_bytes())
+        assert doc.unit.code == ok
     failed = q1 / "1002"
     assert not (failed / "report.html").exists() and not (failed / "report.json").exists()
     nb = nbformat.read(failed / "report.ipynb", as_version=4)
@@ -208,7 +210,7 @@ def test_every_quarter_with_plain_progress_lines_when_not_a_terminal(data_dir, t
     assert [p.parent.name for p in result.index_paths] == ["Q1", "Q2", "Q3", "Q4"]
     for q in (1, 2, 3, 4):
         scorecard = tmp_path / "out" / "2567" / f"Q{q}" / "1003" / "report.json"
-        assert json.loads(scorecard.read_text(encoding="utf-8"))["quarter"] == q
+        assert read_report_json(scorecard.read_bytes()).period.quarter == q
 
 
 def test_unchanged_reports_are_skipped_and_force_rerenders(data_dir, tmp_path):
@@ -338,7 +340,8 @@ def test_summaries_have_thai_headers_and_one_row_per_unit(data_dir, tmp_path):
     assert f"{batch.H_LEVEL} K1" in rows[0]
     assert [r[0] for r in rows[1:]] == ["1001", "1002", "1003"]
     by_code = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
-    assert by_code["1001"][batch.H_POINTS] == "10" and by_code["1001"][f"{batch.H_LEVEL} K1"] == "5"
+    assert float(by_code["1001"][batch.H_POINTS]) == 10
+    assert by_code["1001"][f"{batch.H_LEVEL} K1"] == "5"
     assert by_code["1002"][batch.H_STATUS] == batch.STATUS_TH["failed"]
     ws = load_workbook(q1 / "summary.xlsx").active
     values = list(ws.iter_rows(values_only=True))
@@ -356,33 +359,6 @@ def test_manifest_records_parameters_hashes_versions_and_timings(data_dir, tmp_p
     assert manifest["counts"] == {"ok": 3, "up to date": 0, "failed": 0}
     for report in manifest["reports"]:
         assert report["timings"]["execute"] > 0 and report["timings"]["html"] > 0
-
-
-@pytest.mark.parametrize(
-    ("scorecard", "expected"),
-    [
-        (
-            {"total_points": 38.0, "total_weight": 70, "results": [{"kpi": "k1", "level": 4}]},
-            {"points": 38.0, "weight": 70, "levels": {"k1": 4}, "names": {}},
-        ),
-        (
-            {
-                "results": [
-                    {"kpi_id": "k2", "score": {"level": 3}, "name_th": "ร้อยละ"},
-                    {"code": "5012", "level": None},
-                ]
-            },
-            {
-                "points": None,
-                "weight": None,
-                "levels": {"k2": 3, "5012": None},
-                "names": {"k2": "ร้อยละ", "5012": "5012"},
-            },
-        ),
-    ],
-)
-def test_scorecard_summary_reads_the_scorecard_json(scorecard, expected):
-    assert batch.scorecard_summary(scorecard) == expected
 
 
 # --------------------------------------------------------------------------- end to end

@@ -34,40 +34,64 @@ def test_round_half_up(value, places, expected):
             {"numerator": 131, "denominator": 217},
             {},
             60.37,
-            "131 × 100 / 217 = 60.37",
+            "ตัวตั้ง 131 × 100 ÷ ตัวหาร 217 = 60.37",
         ),
-        ("ratio_percent", {"numerator": 0, "denominator": 5}, {}, 0.0, "0 × 100 / 5 = 0.00"),
+        (
+            "ratio_percent",
+            {"numerator": 0, "denominator": 5},
+            {},
+            0.0,
+            "ตัวตั้ง 0 × 100 ÷ ตัวหาร 5 = 0.00",
+        ),
         ("count", {"count": 8}, {"unit_th": "โครงการ"}, 8.0, "จำนวน 8 โครงการ"),
-        ("count_vs_target", {"count": 56}, {"target": 50}, 112.0, "56 × 100 / 50 = 112.00"),
-        ("top_box_share", {"top": 28, "total": 29}, {}, 96.55, "28 × 100 / 29 = 96.55"),
-        ("share_within_limit", {"within": 55, "total": 56}, {}, 98.21, "55 × 100 / 56 = 98.21"),
+        (
+            "count_vs_target",
+            {"count": 56},
+            {"target": 50},
+            112.0,
+            "จำนวน 56 × 100 ÷ เป้าหมาย 50 = 112.00",
+        ),
+        (
+            "top_box_share",
+            {"top": 28, "total": 29},
+            {},
+            96.55,
+            "ผู้ตอบที่พึงพอใจระดับมากขึ้นไป 28 × 100 ÷ ผู้ตอบทั้งหมด 29 = 96.55",
+        ),
+        (
+            "share_within_limit",
+            {"within": 55, "total": 56},
+            {},
+            98.21,
+            "จำนวนที่ดำเนินการภายในเวลา 55 × 100 ÷ จำนวนทั้งหมด 56 = 98.21",
+        ),
         (
             "milestone_progress",
             {"result": 30, "plan": 30},
             {},
             100.0,
-            "min(100, 30 × 100 / 30) = 100.00",
+            "ผลงาน 30 × 100 ÷ แผนของไตรมาส 30 = 100.00",
         ),
         (
             "milestone_progress",
             {"result": 45, "plan": 60},
             {},
             75.0,
-            "min(100, 45 × 100 / 60) = 75.00",
+            "ผลงาน 45 × 100 ÷ แผนของไตรมาส 60 = 75.00",
         ),
         (
             "milestone_progress",
             {"result": 80, "plan": 75},
             {},
             100.0,
-            "min(100, 80 × 100 / 75) = 100.00",
+            "ผลงาน 80 × 100 ÷ แผนของไตรมาส 75 = 106.67 (ผลประเมินสูงสุด 100)",
         ),
         (
             "complaint_compliance",
             {"compliant": 176, "total": 225},
             {},
             78.22,
-            "176 × 100 / 225 = 78.22",
+            "เรื่องที่ปฏิบัติถูกต้องตามขั้นตอน 176 × 100 ÷ เรื่องทั้งหมด 225 = 78.22",
         ),
         ("reported_value", {"value": 85}, {}, 85.0, "ค่าที่บันทึก = 85.00"),
     ],
@@ -106,15 +130,21 @@ def test_ratio_keeps_counts_for_display():
     res = evaluate("ratio_percent", {"numerator": 131, "denominator": 217})
     assert (res.numerator, res.denominator) == (131, 217)
     assert res.value == pytest.approx(60.3686, abs=1e-4)  # unrounded for scoring
-    d = res.to_dict()
-    assert d["value_display"] == 60.37
+    assert res.display == "60.37"
+    labelled = evaluate(
+        "ratio_percent",
+        {"numerator": 473, "denominator": 520},
+        labels={"numerator": "เรื่องที่แก้ไขแล้ว", "denominator": "เรื่องทั้งหมด"},
+    )
+    assert labelled.text_th == "เรื่องที่แก้ไขแล้ว 473 × 100 ÷ เรื่องทั้งหมด 520 = 90.96"
+    assert labelled.numerator_label_th == "เรื่องที่แก้ไขแล้ว"
 
 
 def test_composite_weighted_parts():
     parts = [{"id": "part1", "weight": 20}, {"id": "part2", "weight": 80}]
     res = evaluate("composite", {"part1": 60.37, "part2": 85}, params={"parts": parts})
     assert round_half_up(res.value) == round_half_up(20 * 60.37 / 100 + 80 * 85 / 100)
-    assert res.text_th == "20 × 60.37 / 100 + 80 × 85.00 / 100 = 80.07"
+    assert res.text_th == "20 × 60.37 ÷ 100 + 80 × 85.00 ÷ 100 = 80.07 คะแนน"
     assert res.denominator == 100
 
 
@@ -124,7 +154,7 @@ def test_composite_against_targets_caps_each_part():
         {"id": "ack", "weight": 25, "target": 80},
     ]
     res = evaluate("composite", {"users": 112.0, "ack": 60.0}, params={"parts": parts})
-    assert res.details["part_scores"] == {"users": 100.0, "ack": 75.0}
+    assert res.part_scores == {"users": 100.0, "ack": 75.0}
     assert res.value == pytest.approx(87.5)
 
 
@@ -219,6 +249,6 @@ def test_golden_prawet_monthly_percentages_through_formula(golden):
 def test_composite_part_with_full_marks():
     parts = [{"id": "part1", "weight": 20}, {"id": "part2", "weight": 80, "full_marks": 80}]
     res = evaluate("composite", {"part1": 50.0, "part2": 70.0}, params={"parts": parts})
-    assert res.details["part_scores"] == {"part1": 50.0, "part2": 87.5}
+    assert res.part_scores == {"part1": 50.0, "part2": 87.5}
     assert res.value == pytest.approx(10 + 70)
-    assert res.text_th == "20 × 50.00 / 100 + 80 × 87.50 / 100 = 80.00"
+    assert res.text_th == "20 × 50.00 ÷ 100 + 80 × 87.50 ÷ 100 = 80.00 คะแนน"

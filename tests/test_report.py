@@ -7,57 +7,100 @@ import shutil
 import subprocess
 import warnings
 
+import pandas as pd
 import pytest
 
 from kpilib import assemble, charts, render, report
+from kpilib.catalog import load_catalog
+from kpilib.document import (
+    FindingEntry,
+    Period,
+    Provenance,
+    ReportDocument,
+    RowSample,
+    ValidationSummary,
+)
 from kpilib.errors import DependencyMissing, ParameterError
+from kpilib.scoring import unit_scorecard
 
 EVIL = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
 
 
-def _result(level: int) -> dict:
-    return {
-        "kpi_id": "k1",
-        "code": "5012-0892",
-        "name_th": "ระดับความสำเร็จในการแก้ไขเรื่องร้องเรียน",
-        "value": 60.37,
-        "level": level,
-        "points": 6.4,
-        "weight": 8,
-        "certified": True,
-        "formula_text": "131 × 100 / 217 = 60.37",
-        "rubric": [
-            {"level": lv, "text_th": f"ร้อยละ {50 + 10 * lv} ขึ้นไป", "points": 8 * lv / 5}
-            for lv in range(5, 0, -1)
-        ],
-    }
+class _Bundle:
+    def __init__(self, **tables: pd.DataFrame) -> None:
+        self._tables = tables
+
+    def has_table(self, name: str) -> bool:
+        return name in self._tables
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self._tables[name]
+
+
+def _document(findings: tuple[FindingEntry, ...] = (), reported: int = 9) -> ReportDocument:
+    """A GOVSEC report whose council KPI is ``reported`` of 10 resolutions (others: no data)."""
+    cat = load_catalog()
+    council = pd.DataFrame(
+        {
+            "resolution_id": [f"r{i}" for i in range(10)],
+            "unit_code": ["GOVSEC"] * 10,
+            "resolved_on": pd.to_datetime(["2023-10-02"] * 10),
+            "reported_on": pd.to_datetime(["2023-10-05"] * reported + [None] * (10 - reported)),
+        }
+    )
+    sc = unit_scorecard(
+        "GOVSEC", 2567, 1, bundle=_Bundle(council_resolutions=council), catalog=cat,
+        blocked_tables=frozenset(),
+    )  # fmt: skip
+    return ReportDocument(
+        period=Period(
+            fiscal_year=2567,
+            quarter=1,
+            start=dt.date(2023, 10, 1),
+            end=dt.date(2023, 12, 31),
+            as_of=dt.date(2023, 12, 31),
+        ),
+        scorecard=sc,
+        validation=ValidationSummary(
+            validated=True,
+            blocking=sum(f.severity == "blocking" for f in findings),
+            findings=findings,
+        ),
+        provenance=Provenance(kpilib_version="0", generated_at=dt.datetime(2024, 1, 5, 9, 0)),
+    )
 
 
 @pytest.mark.parametrize("text", EVIL)
 def test_validation_block_escapes_citizen_text(text):
-    finding = {
-        "check": "unknown_district",
-        "table": "tickets",
-        "severity": "blocking",
-        "message": text,
-        "count": 1,
-        "rows": [{"ticket_id": "T1", "comment": text}],
-    }
-    out = report.validation_html([finding])
+    finding = FindingEntry(
+        check="unknown_district",
+        table="tickets",
+        severity="blocking",
+        message=text,
+        count=1,
+        rows=(RowSample(source_row=3, value=text),),
+    )
+    out = report.validation_html(_document((finding,)))
     assert "<script" not in out and "<img" not in out
     assert "&lt;" in out and ("alert(1)" in out)
 
 
 def test_rubric_highlights_reached_level():
-    out = report.kpi_section_html(_result(4))
-    reached = [line for line in out.splitlines() if 'class="reached"' in line]
-    assert len(reached) == 1 and "ร้อยละ 90 ขึ้นไป" in reached[0]
-    assert "131 × 100 / 217 = 60.37" in out
+    out = report.kpi_sections_html(_document(reported=9))  # 90 % reported: level 4
+    section = out.split('id="kpi-govsec_key_projects"')[0]
+    reached = [line for line in section.splitlines() if 'class="reached"' in line]
+    assert len(reached) == 1 and ">4<" in reached[0]
+    assert "มติที่รายงานผลแล้ว 9 × 100 ÷ มติทั้งหมด 10 = 90.00" in section
+
+
+def test_scorecard_block_shows_no_data_not_zero_and_the_weights_left_out():
+    out = report.scorecard_html(_document())
+    row = out.split('data-kpi="govsec_directives_district"')[1].split("</tr>")[0]
+    assert "ไม่มีข้อมูล" in row and "0.00" not in row
+    assert "ไม่รวมน้ำหนักของตัวชี้วัดที่ไม่มีข้อมูล" in out
 
 
 def test_charts_have_thai_font_and_no_missing_glyph_warnings():
-    import pandas as pd
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fig = charts.complaints_by_type(
@@ -73,8 +116,6 @@ def test_charts_have_thai_font_and_no_missing_glyph_warnings():
 
 
 def test_chart_png_is_deterministic():
-    import pandas as pd
-
     counts = pd.Series({"0–7": 5, "8–14": 2, "15–30": 1, "31+": 0})
     a = charts.figure_png(charts.backlog_ageing(counts))
     b = charts.figure_png(charts.backlog_ageing(counts))
@@ -118,7 +159,7 @@ def test_report_parameters_defaults(tmp_path):
 def test_strip_generation_time():
     a = 'x<span class="generated-at">21 พ.ย. 2569 10:00</span>y'
     b = 'x<span class="generated-at">22 พ.ย. 2569 11:30</span>y'
-    assert assemble.strip_generation_time(a) == assemble.strip_generation_time(b)
+    assert report.strip_generation_time(a) == report.strip_generation_time(b)
 
 
 needs_chromium = pytest.mark.skipif(

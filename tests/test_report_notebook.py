@@ -6,6 +6,7 @@ markup from citizen text), takes a Chromium screenshot and prints a PDF whose te
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 import shutil
@@ -16,7 +17,8 @@ import pandas as pd
 import pytest
 
 from kpilib import sample
-from kpilib.report import fmt_number
+from kpilib.document import read_report_json
+from kpilib.numbers import fmt_number
 
 pytestmark = pytest.mark.slow
 
@@ -65,6 +67,7 @@ def rendered(tmp_path_factory):
         "data": data,
         "html": html_path.read_text(encoding="utf-8"),
         "html_path": html_path,
+        "doc": read_report_json(result_json.read_bytes()),
         "json": json.loads(result_json.read_text(encoding="utf-8")),
     }
 
@@ -76,23 +79,34 @@ def test_scorecard_in_html_equals_kpilib(rendered):
     from kpilib.validation import load_validation_report
 
     vrep = load_validation_report(rendered["root"] / "validation" / "validation.json")
-    sc = unit_scorecard(
+    expected = unit_scorecard(
         UNIT,
         2567,
         2,
         bundle=load_bundle(rendered["data"]),
         catalog=load_catalog(),
-        uncertified_tables=vrep.blocking_tables(UNIT),
+        blocked_tables=vrep.blocking_tables(UNIT),
     )
-    expected = sc.to_dict()
-    got = rendered["json"]
-    assert [r["kpi_id"] for r in got["results"]] == [r["kpi_id"] for r in expected["results"]]
-    assert got["total_points"] == pytest.approx(expected["total_points"])
+    got = rendered["doc"].scorecard
+    assert [r.kpi.id for r in got.results] == [r.kpi.id for r in expected.results]
+    assert got.total_points == pytest.approx(expected.total_points)
     html = rendered["html"]
-    assert fmt_number(expected["total_points"]) in html
-    for r in expected["results"]:
-        assert r["formula_text"] in html if r.get("formula_text") else True
-        assert fmt_number(r["points"]) in html
+    assert fmt_number(expected.total_points, decimals=2) in html
+    for r in expected.results:
+        assert html_lib.escape(r.formula.text_th, quote=False) in html
+        if r.points is not None:
+            assert fmt_number(r.points, decimals=2) in html
+
+
+def test_report_json_validates_against_the_schema_in_docs(rendered):
+    import jsonschema
+
+    schema = json.loads((NOTEBOOK.parent.parent / "docs" / "report.schema.json").read_text())
+    jsonschema.validate(rendered["json"], schema)
+    assert rendered["json"]["scorecard"]["total_points"] == rendered["doc"].scorecard.total_points
+    # no server paths in what a reader sees
+    assert str(rendered["data"]) not in json.dumps(rendered["json"], ensure_ascii=False)
+    assert str(rendered["data"]) not in rendered["html"]
 
 
 def test_thai_header_and_no_code(rendered):
@@ -161,8 +175,8 @@ def test_exploration_notebook_runs_on_the_same_data(rendered):
 def test_same_inputs_give_the_same_html(rendered):
     import papermill
 
-    from kpilib.assemble import strip_generation_time
     from kpilib.render import notebook_to_html
+    from kpilib.report import strip_generation_time
 
     root = rendered["root"]
     again = root / "again.ipynb"

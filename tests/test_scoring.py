@@ -11,6 +11,7 @@ import pytest
 from kpilib import measures
 from kpilib.catalog import load_catalog
 from kpilib.cli import main
+from kpilib.document import Scorecard
 from kpilib.errors import ParameterError
 from kpilib.numbers import round_half_up
 from kpilib.scoring import evaluate_kpi, parse_conditions, parse_value, score_kpi, unit_scorecard
@@ -69,7 +70,8 @@ def test_golden_best_service_milestones(cat, golden):
         assert res.plan_value == g["plan"][q]
         assert res.on_plan is True
         assert res.score.level == 5
-        assert "min(100" in res.formula_text_th
+        assert res.formula.result == g["results"][q] and res.formula.plan == g["plan"][q]
+        assert res.formula.text_th.startswith(f"ความก้าวหน้าสะสมของโครงการ (ร้อยละ) {g['results'][q]}")
 
 
 # --------------------------------------------------------------------------- score_kpi
@@ -125,10 +127,12 @@ def _minimal_bundle() -> FakeBundle:
 
 def test_unit_scorecard_with_fake_bundle():
     cat = load_catalog(MINIMAL)
-    sc = unit_scorecard("1001", 2567, 1, bundle=_minimal_bundle(), catalog=cat)
+    sc = unit_scorecard(
+        "1001", 2567, 1, bundle=_minimal_bundle(), catalog=cat, blocked_tables=frozenset()
+    )
     d = sc.result("district_directives_done")
     assert (d.numerator, d.denominator) == (9, 10)
-    assert d.formula_text_th == "9 × 100 / 10 = 90.00"
+    assert d.formula.text_th == "ตัวตั้ง 9 × 100 ÷ ตัวหาร 10 = 90.00"
     assert d.score.scoring == "linear"  # declared by the KPI
     assert (d.score.value_level, d.score.level, d.score.score) == (5, 4, 4.0)  # capped: no report
     assert d.score.capped_by == ("report_to_executives",)
@@ -138,24 +142,14 @@ def test_unit_scorecard_with_fake_bundle():
     assert b.on_plan is False and b.score.level == 4
     assert sc.total_weight == 30
     assert sc.total_points == pytest.approx(20 * 4 / 5 + 10 * 4 / 5)
-    assert sc.totals_by_component == {
-        "1.1": {
-            "name_th": sc.totals_by_component["1.1"]["name_th"],
-            "name_en": "Function Base",
-            "weight": 10,
-            "points": 8.0,
-            "kpis": ["district_best"],
-        },
-        "1.3": {
-            "name_th": sc.totals_by_component["1.3"]["name_th"],
-            "name_en": "Agenda Base",
-            "weight": 20,
-            "points": 16.0,
-            "kpis": ["district_directives_done"],
-        },
+    totals = {t.component: (t.name_en, t.weight, t.points, t.kpis) for t in sc.totals_by_component}
+    assert totals == {
+        "1.1": ("Function Base", 10, 8.0, ("district_best",)),
+        "1.3": ("Agenda Base", 20, 16.0, ("district_directives_done",)),
     }
     assert sc.certified
-    json.dumps(sc.to_dict(), ensure_ascii=False)
+    again = Scorecard.model_validate_json(sc.model_dump_json())
+    assert again == sc and again.total_points == sc.total_points
 
 
 def test_uncertified_tables_mark_kpis_not_certified():
@@ -166,21 +160,40 @@ def test_uncertified_tables_mark_kpis_not_certified():
         1,
         bundle=_minimal_bundle(),
         catalog=cat,
-        uncertified_tables=frozenset({"directives"}),
+        blocked_tables=frozenset({"directives"}),
     )
-    assert sc.result("district_directives_done").certified is False
-    assert sc.result("district_directives_done").uncertified_tables == ("directives",)
+    done = sc.result("district_directives_done")
+    assert done.certified is False and done.certification.state == "not_certified"
+    assert done.certification.blocked_tables == ("directives",)
     assert sc.result("district_best").certified is True
-    assert sc.certified is False
-    assert sc.to_dict()["results"][0]["certified"] is False
+    assert sc.certified is False and sc.certification == "not_certified"
 
 
-def test_no_data_kpi_scores_nothing_but_keeps_its_weight():
+def test_without_validation_results_certification_is_unknown():
+    cat = load_catalog(MINIMAL)
+    sc = unit_scorecard("1001", 2567, 1, bundle=_minimal_bundle(), catalog=cat)
+    assert {r.certification.state for r in sc.results} == {"unknown"}
+    assert sc.certification == "unknown" and not sc.certified
+
+
+def test_no_data_kpi_scores_nothing_and_its_weight_is_left_out():
     cat = load_catalog(MINIMAL)
     sc = unit_scorecard("1032", 2567, 1, bundle=FakeBundle(), catalog=cat)
-    assert all(r.value is None and r.score is None and r.points == 0 for r in sc.results)
+    assert all(r.value is None and r.score is None and r.points is None for r in sc.results)
     assert sc.total_weight == 30 and sc.total_points == 0
+    assert sc.counted_weight == 0 and sc.percent is None
+    assert set(sc.left_out) == {r.kpi.id for r in sc.results}
     assert all(r.formula.no_data_reason_th for r in sc.results)
+
+
+def test_partly_missing_data_counts_only_the_weights_with_data():
+    cat = load_catalog(MINIMAL)
+    bundle = _minimal_bundle()
+    bundle._tables.pop("manual_results")
+    sc = unit_scorecard("1001", 2567, 1, bundle=bundle, catalog=cat, blocked_tables=frozenset())
+    assert sc.left_out == ("district_best",)
+    assert sc.counted_weight == 20
+    assert sc.percent == pytest.approx(sc.total_points * 100 / 20)
 
 
 def test_scorecard_rejects_ce_year_and_bad_quarter():
@@ -250,7 +263,7 @@ def test_govsec_scorecard_all_seven_kpis(cat, monkeypatch):
     sc = unit_scorecard("GOVSEC", 2567, 1, bundle=bundle, catalog=cat)
     assert len(sc.results) == 7
     assert sc.total_weight == 70
-    assert {c: t["weight"] for c, t in sc.totals_by_component.items()} == {
+    assert {t.component: t.weight for t in sc.totals_by_component} == {
         "1.1": 30,
         "1.2": 20,
         "1.3": 20,
@@ -264,8 +277,10 @@ def test_govsec_scorecard_all_seven_kpis(cat, monkeypatch):
     assert sc.result("govsec_key_projects").score.level == 4
     assert sc.result("govsec_invitation_satisfaction").value is None  # no survey table
     assert sc.result("govsec_line_tracking").kpi.weight == 0
-    expected = sum(r.points for r in sc.results)
+    expected = sum(r.points for r in sc.results if r.points is not None)
     assert sc.total_points == expected == pytest.approx(16 + 10 + 8 + 2 + 8)
+    # the survey KPI has no data: its weight (10) is left out of the counted weight
+    assert sc.left_out == ("govsec_invitation_satisfaction",) and sc.counted_weight == 60
     assert "tickets" in traffy.tables and "conditions" in traffy.tables
 
 
@@ -375,18 +390,18 @@ def test_parse_conditions():
     assert parse_conditions(None) == {}
 
 
-def test_scorecard_dict_carries_what_a_report_needs():
+def test_report_json_carries_what_a_report_needs():
     cat = load_catalog(MINIMAL)
     sc = unit_scorecard("1001", 2567, 1, bundle=_minimal_bundle(), catalog=cat)
-    d = json.loads(json.dumps(sc.to_dict(), ensure_ascii=False))
+    d = json.loads(sc.model_dump_json())
     r = d["results"][0]
-    assert r["kpi_id"] == "district_directives_done"
-    assert r["formula_text"] == "9 × 100 / 10 = 90.00"
-    assert r["value_display"] == 90.0
-    assert [row["level"] for row in r["rubric"]] == [5, 4, 3, 2, 1]
-    assert r["capped_by"] == ["report_to_executives"] and r["capped_reason_th"]
-    assert r["target_text"] == "ร้อยละ ๙๐"
-    assert (d["unit_code"], d["fiscal_year"], d["quarter"]) == ("1001", 2567, 1)
+    assert r["kpi"]["id"] == "district_directives_done"
+    assert r["formula"]["text_th"] == "ตัวตั้ง 9 × 100 ÷ ตัวหาร 10 = 90.00"
+    assert [lv["level"] for lv in r["kpi"]["rubric"]["levels"]] == [5, 4, 3, 2, 1]
+    assert r["score"]["capped_by"] == ["report_to_executives"] and r["score"]["capped_reason_th"]
+    assert r["kpi"]["target"]["text_th"] == "ร้อยละ ๙๐"
+    assert (d["unit"]["code"], d["fiscal_year"], d["quarter"]) == ("1001", 2567, 1)
+    assert d["total_points"] == sc.total_points  # derived totals are written for readers
 
 
 def test_cli_score_reproduces_golden_rubric_points(golden, capsys):

@@ -1,0 +1,582 @@
+"""The report document: one typed model of a unit-period report, end to end.
+
+Scoring (:mod:`kpilib.scoring`) produces the :class:`Scorecard`; assembly
+(:mod:`kpilib.assemble`) wraps it with the period, the validation findings, the chart data,
+the audit sample and the provenance into a :class:`ReportDocument`. Everything downstream
+reads these models as they are: the report notebook and its HTML blocks
+(:mod:`kpilib.report`), ``report.json`` (``ReportDocument.model_dump_json``), the batch's index
+and summaries. Nobody guesses keys: a field that is not here does not exist.
+
+The JSON Schema of ``report.json`` is ``docs/report.schema.json`` (a test keeps it equal to
+:func:`report_json_schema`).
+
+Models only: this module computes nothing but derived totals, and imports no data library
+at module level (``Scorecard.to_frame`` imports pandas when called).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from kpilib.catalog import COMPONENTS, Kpi, Unit
+from kpilib.formulas import FormulaResult
+from kpilib.numbers import DASH, fmt_number
+from kpilib.rubric import RubricScore
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCHEMA_VERSION = 1
+"""Bumped when ``report.json`` changes incompatibly."""
+
+_MODEL = ConfigDict(extra="forbid", frozen=True)
+
+CertificationState = Literal["certified", "not_certified", "unknown"]
+"""``certified``: validated and nothing blocking touches the KPI; ``not_certified``: a blocking
+finding touches it; ``unknown``: no validation results were given (a library call without
+them), so nobody can say."""
+
+CERTIFICATION_TH: dict[str, str] = {
+    "certified": "รับรองแล้ว",
+    "not_certified": "ยังไม่รับรอง",
+    "unknown": "ยังไม่ได้ตรวจสอบข้อมูล",
+}
+NO_DATA_TH = "ไม่มีข้อมูล"
+
+
+# --------------------------------------------------------------------------- one KPI
+
+
+class KpiScore(RubricScore):
+    """A KPI value scored with its rubric: the :class:`~kpilib.rubric.RubricScore` fields
+    (level, score, scoring, value_level, capped_by, capped_reason_th, next_level_*) plus:
+
+    Attributes:
+        kpi: The KPI id.
+        value: The value scored: the KPI value as displayed (half-up to 2 decimals).
+        points: weight × level / 5 (step) or weight × score / 5 (linear).
+        weight: The KPI's weight.
+        conditions: The conditions used (name → met; ``None`` = no evidence).
+    """
+
+    kpi: str
+    value: float
+    points: float
+    weight: float
+    conditions: dict[str, bool | None] = Field(default_factory=dict)
+
+
+class Certification(BaseModel):
+    """Whether a KPI's figure can be signed, and why not.
+
+    Attributes:
+        state: See :data:`CertificationState`.
+        blocked_tables: Tables with a blocking finding that touches this KPI.
+        reasons_th: One line per blocking finding that withholds certification.
+    """
+
+    model_config = _MODEL
+
+    state: CertificationState
+    blocked_tables: tuple[str, ...] = ()
+    reasons_th: tuple[str, ...] = ()
+
+    @property
+    def text_th(self) -> str:
+        """The state in Thai."""
+        return CERTIFICATION_TH[self.state]
+
+
+class PartResult(BaseModel):
+    """One part of a composite KPI (e.g. project 50340000-3453 Part 1, 20 points)."""
+
+    model_config = _MODEL
+
+    id: str
+    name_th: str
+    weight: float
+    target: float | None
+    formula: FormulaResult
+    inputs: dict[str, float | None]
+
+
+class KpiResult(BaseModel):
+    """One KPI of a unit-period scorecard.
+
+    Attributes:
+        kpi: The KPI definition as used (from the catalogue).
+        formula: The formula result (value, numerator, denominator, the formula in words).
+        inputs: The resolved inputs by the names of the KPI's formula.
+        parts: Composite parts, if any.
+        score: The rubric score (``None`` without a value).
+        target_met: Whether the value meets the year's target (เป็นไปตามเป้าหมาย).
+        plan_value: The quarter's milestone plan, if the KPI has one.
+        on_plan: Whether the result meets the quarter's plan (เป็นไปตามแผน).
+        certification: Whether the figure can be signed.
+        tables: Every table this KPI reads.
+        error_th: Why the KPI could not be computed (a bad input), if so.
+    """
+
+    model_config = _MODEL
+
+    kpi: Kpi
+    formula: FormulaResult
+    inputs: dict[str, float | None] = Field(default_factory=dict)
+    parts: tuple[PartResult, ...] = ()
+    score: KpiScore | None = None
+    target_met: bool | None = None
+    plan_value: float | None = None
+    on_plan: bool | None = None
+    certification: Certification
+    tables: tuple[str, ...] = ()
+    error_th: str | None = None
+
+    @property
+    def value(self) -> float | None:
+        """The KPI value (unrounded)."""
+        return self.formula.value
+
+    @property
+    def numerator(self) -> float | None:
+        """The numerator (or count / result)."""
+        return self.formula.numerator
+
+    @property
+    def denominator(self) -> float | None:
+        """The denominator (or target / plan)."""
+        return self.formula.denominator
+
+    @property
+    def has_data(self) -> bool:
+        """True when the KPI has a value."""
+        return self.formula.value is not None
+
+    @property
+    def points(self) -> float | None:
+        """Points earned, ``None`` without data (never a silent 0)."""
+        return None if self.score is None else self.score.points
+
+    @property
+    def level(self) -> int | None:
+        """The level reached, ``None`` without data."""
+        return None if self.score is None else self.score.level
+
+    @property
+    def certified(self) -> bool:
+        """True when the figure is certified."""
+        return self.certification.state == "certified"
+
+    @property
+    def value_text(self) -> str:
+        """The value as displayed: 2 decimals for percentages and scores, whole counts plainly."""
+        v = self.formula.value
+        if v is None:
+            return NO_DATA_TH
+        if self.kpi.unit_of_measure == "count" and float(v).is_integer():
+            return fmt_number(v, grouping=True)
+        return fmt_number(v, decimals=2, grouping=True)
+
+
+# --------------------------------------------------------------------------- a unit's KPIs
+
+
+class ComponentTotal(BaseModel):
+    """Points and weights of one component (1.1 Function Base, 1.2 Joint KPIs, 1.3 Agenda Base)."""
+
+    model_config = _MODEL
+
+    component: str
+    name_th: str
+    name_en: str
+    weight: float
+    counted_weight: float
+    points: float
+    kpis: tuple[str, ...]
+
+
+class Scorecard(BaseModel):
+    """A unit's KPIs for one period, scored, with totals.
+
+    KPIs without data earn no points and their weight is left out of ``counted_weight``
+    (``left_out`` names them); the percentage is points ÷ counted weight.
+    """
+
+    model_config = _MODEL
+
+    unit: Unit
+    fiscal_year: int
+    quarter: int
+    results: tuple[KpiResult, ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_fields_are_recomputed(cls, data: Any) -> Any:
+        """``report.json`` carries the totals for its readers; reading it recomputes them."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in cls.model_computed_fields}
+        return data
+
+    @property
+    def unit_code(self) -> str:
+        """The unit's code."""
+        return self.unit.code
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total_points(self) -> float:
+        """Points over the KPIs with data."""
+        return sum(r.points or 0.0 for r in self.results)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total_weight(self) -> float:
+        """Sum of every KPI's weight."""
+        return sum(r.kpi.weight for r in self.results)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def counted_weight(self) -> float:
+        """Sum of the weights of the KPIs with data."""
+        return sum(r.kpi.weight for r in self.results if r.has_data)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def left_out(self) -> tuple[str, ...]:
+        """Ids of KPIs with a weight but no data (their weight is not counted)."""
+        return tuple(r.kpi.id for r in self.results if not r.has_data and r.kpi.weight > 0)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def percent(self) -> float | None:
+        """Points × 100 ÷ counted weight (``None`` when nothing is counted)."""
+        return None if not self.counted_weight else self.total_points * 100 / self.counted_weight
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def totals_by_component(self) -> tuple[ComponentTotal, ...]:
+        """Totals per component, in component order."""
+        out = []
+        for comp, (name_th, name_en) in COMPONENTS.items():
+            rs = [r for r in self.results if r.kpi.component == comp]
+            if rs:
+                out.append(
+                    ComponentTotal(
+                        component=comp,
+                        name_th=name_th,
+                        name_en=name_en,
+                        weight=sum(r.kpi.weight for r in rs),
+                        counted_weight=sum(r.kpi.weight for r in rs if r.has_data),
+                        points=sum(r.points or 0.0 for r in rs),
+                        kpis=tuple(r.kpi.id for r in rs),
+                    )
+                )
+        return tuple(out)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def certification(self) -> CertificationState:
+        """``unknown`` if any KPI is unknown, else ``not_certified`` if any is, else certified."""
+        states = {r.certification.state for r in self.results}
+        for state in ("unknown", "not_certified"):
+            if state in states:
+                return state  # type: ignore[return-value]
+        return "certified"
+
+    @property
+    def certified(self) -> bool:
+        """True when every KPI is certified."""
+        return self.certification == "certified"
+
+    def result(self, kpi_id: str) -> KpiResult:
+        """The result of one KPI (by id, code or alias).
+
+        Raises:
+            KeyError: No KPI of this scorecard has that identifier.
+        """
+        for r in self.results:
+            if kpi_id in r.kpi.data_ids:
+                return r
+        raise KeyError(kpi_id)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per KPI with Thai column labels and displayed (rounded) numbers."""
+        import pandas as pd
+
+        rows = []
+        for r in self.results:
+            rows.append(
+                {
+                    "ตัวชี้วัด": r.kpi.short_name_th or r.kpi.name_th,
+                    "ค่าเป้าหมาย": r.kpi.target.text_th,
+                    "ผลงาน": None if r.value is None else float(fmt_number(r.value, decimals=2)),
+                    "หน่วย": r.kpi.unit_th,
+                    "ระดับ": r.level,
+                    "คะแนน": r.points,
+                    "น้ำหนัก": r.kpi.weight,
+                    "การรับรองข้อมูล": r.certification.text_th if r.has_data else NO_DATA_TH,
+                }
+            )
+        frame = pd.DataFrame(rows)
+        frame.index = pd.Index([r.kpi.id for r in self.results], name="kpi")
+        return frame
+
+    def _repr_html_(self) -> str:
+        """JupyterLab shows a scorecard as a readable table."""
+        head = (
+            f"<p><b>{html.escape(self.unit.name_th)}</b> ปีงบประมาณ {self.fiscal_year} "
+            f"ไตรมาส {self.quarter}: {fmt_number(self.total_points, decimals=2)} / "
+            f"{fmt_number(self.counted_weight, grouping=True)} คะแนน</p>"
+        )
+        return head + self.to_frame().to_html(
+            escape=True, na_rep=DASH, float_format="{:.2f}".format
+        )
+
+
+# --------------------------------------------------------------------------- the report
+
+
+class Period(BaseModel):
+    """The period a report covers (cumulative from the fiscal year's first day)."""
+
+    model_config = _MODEL
+
+    fiscal_year: int
+    quarter: int = Field(ge=1, le=4)
+    start: dt.date
+    end: dt.date
+    as_of: dt.date
+
+
+class RowSample(BaseModel):
+    """One failing raw row of a finding, as a sample."""
+
+    model_config = _MODEL
+
+    source_row: int
+    value: str | None = None
+    reason: str | None = None
+
+
+class FindingEntry(BaseModel):
+    """A validation finding as the report shows it (Data Docs have the full detail)."""
+
+    model_config = _MODEL
+
+    check: str
+    table: str
+    severity: Literal["blocking", "warning"]
+    column: str | None = None
+    count: int = 0
+    message: str
+    source_file: str | None = None
+    rows: tuple[RowSample, ...] = ()
+
+
+class ValidationSummary(BaseModel):
+    """The validation results a report used.
+
+    Attributes:
+        validated: False when the report was made without validation results.
+        source: Which results (a path relative to the output folder, never a server path).
+        blocking: Blocking findings that concern the unit.
+        warnings: Warnings that concern the unit.
+        findings: Those findings, blocking first.
+    """
+
+    model_config = _MODEL
+
+    validated: bool
+    source: str = ""
+    blocking: int = 0
+    warnings: int = 0
+    findings: tuple[FindingEntry, ...] = ()
+
+
+class QuarterFigure(BaseModel):
+    """One KPI's figures in one quarter (the web form's quarterly table, the charts)."""
+
+    model_config = _MODEL
+
+    quarter: int
+    value: float | None
+    result: float | None = None
+    plan: float | None = None
+    level: int | None = None
+    points: float | None = None
+
+
+class KpiHistory(BaseModel):
+    """One KPI's figures for quarters 1 … n of the fiscal year."""
+
+    model_config = _MODEL
+
+    kpi: str
+    quarters: tuple[QuarterFigure, ...]
+
+
+class AuditRow(BaseModel):
+    """A complaint that missed a step-1/step-2 deadline (a district report's audit sample)."""
+
+    model_config = _MODEL
+
+    ticket_id: str
+    step: int
+    rule: str
+    rule_th: str
+    due: dt.date | None = None
+    actual: dt.date | None = None
+    late_business_days: int | None = None
+    comment: str = ""
+
+
+class Audit(BaseModel):
+    """The audit sample: how many complaints missed a deadline, and the first of them."""
+
+    model_config = _MODEL
+
+    as_of: dt.date
+    tickets: int
+    rows: tuple[AuditRow, ...] = ()
+
+
+class MonthCount(BaseModel):
+    """Complaints received and finished in one month."""
+
+    model_config = _MODEL
+
+    year: int
+    month: int
+    received: int
+    finished: int
+
+
+class UnitValue(BaseModel):
+    """One unit's value (the district comparison)."""
+
+    model_config = _MODEL
+
+    unit_code: str
+    name_th: str
+    value: float | None
+
+
+class LabelCount(BaseModel):
+    """A count under a label (complaint types, backlog ageing buckets)."""
+
+    model_config = _MODEL
+
+    label: str
+    count: int
+
+
+class ChartData(BaseModel):
+    """The data behind the report's complaint charts (absent when there are no tickets).
+
+    Attributes:
+        scope_th: Whose complaints (the district, or "50 สำนักงานเขต").
+        monthly: Received and finished per month (districts).
+        ranking: Every district's Traffy resolution share at the quarter's end.
+        ranking_target: The Traffy KPI's target, drawn on the ranking chart.
+        by_type: Complaints per type tag; a ticket with several tags counts under each.
+        by_type_tickets: Tickets behind ``by_type`` (fewer than the sum when tags overlap).
+        ageing: Open complaints per age bucket at the as-of date.
+    """
+
+    model_config = _MODEL
+
+    scope_th: str
+    monthly: tuple[MonthCount, ...] = ()
+    ranking: tuple[UnitValue, ...] = ()
+    ranking_target: float | None = None
+    by_type: tuple[LabelCount, ...] = ()
+    by_type_tickets: int = 0
+    ageing: tuple[LabelCount, ...] = ()
+
+
+class Provenance(BaseModel):
+    """What a report was made from and with.
+
+    Attributes:
+        kpilib_version: The package version.
+        git_commit: The code's commit (``+dirty`` with local changes), if known.
+        generated_at: When (Bangkok time).
+        inputs: SHA-256 of each raw input file, by file name (relative to the data folder).
+        data_label: The data folder's name (never its absolute path).
+        sample_data: True when the data is the generated sample data set (synthetic).
+        command: The command that reproduces the report.
+    """
+
+    model_config = _MODEL
+
+    kpilib_version: str
+    git_commit: str | None = None
+    generated_at: dt.datetime
+    inputs: dict[str, str] = Field(default_factory=dict)
+    data_label: str = ""
+    sample_data: bool = False
+    command: str = ""
+
+
+class ReportDocument(BaseModel):
+    """One unit-period report: everything a reader sees, typed.
+
+    Attributes:
+        schema_version: :data:`SCHEMA_VERSION`.
+        lang: ``th`` or ``en`` (labels).
+        period: The period covered.
+        scorecard: The period's scorecard.
+        history: Each KPI's figures for quarters 1 … n.
+        validation: The validation results used.
+        charts: Complaint chart data, when there are tickets.
+        audit: The complaint audit sample (district reports).
+        provenance: Inputs, code, time.
+    """
+
+    model_config = _MODEL
+
+    schema_version: int = SCHEMA_VERSION
+    lang: Literal["th", "en"] = "th"
+    period: Period
+    scorecard: Scorecard
+    history: tuple[KpiHistory, ...] = ()
+    validation: ValidationSummary
+    charts: ChartData | None = None
+    audit: Audit | None = None
+    provenance: Provenance
+
+    @property
+    def unit(self) -> Unit:
+        """The unit reported on."""
+        return self.scorecard.unit
+
+    def history_of(self, kpi_id: str) -> KpiHistory | None:
+        """One KPI's quarterly figures."""
+        return next((h for h in self.history if h.kpi == kpi_id), None)
+
+
+def report_json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``report.json`` (serialisation mode)."""
+    return ReportDocument.model_json_schema(mode="serialization")
+
+
+def read_report_json(text: str | bytes) -> ReportDocument:
+    """Parse a ``report.json``.
+
+    Raises:
+        pydantic.ValidationError: When the text is not a report document of this version.
+    """
+    return ReportDocument.model_validate_json(text)
+
+
+def write_json_schema(path: str | Path) -> Path:
+    """Write :func:`report_json_schema` as indented JSON (``docs/report.schema.json``)."""
+    from kpilib.fsio import atomic_write_text
+
+    text = json.dumps(report_json_schema(), ensure_ascii=False, indent=1, sort_keys=True)
+    return atomic_write_text(path, text + "\n")
