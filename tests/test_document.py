@@ -16,7 +16,7 @@ def test_the_schema_in_docs_is_the_models_schema():
     written = json.loads(SCHEMA.read_text(encoding="utf-8"))
     assert written == json.loads(json.dumps(report_json_schema())), (
         "docs/report.schema.json is out of date: run "
-        "python -c \"from kpilib.document import write_json_schema; "
+        'python -c "from kpilib.document import write_json_schema; '
         "write_json_schema('docs/report.schema.json')\""
     )
 
