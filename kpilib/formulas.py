@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from kpilib.errors import ConfigError, ParameterError
-from kpilib.numbers import fmt_number
+from kpilib.numbers import fmt_number, round_half_up
 
 Number = float | int
 
@@ -403,6 +403,10 @@ def composite(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResul
     part's marks); with a ``target``, its achievement ``min(100, value × 100 / target)``;
     otherwise the value itself (a percentage), capped at 100. Any part without data makes the
     whole *no data* (the parts are still reported).
+
+    With ``params["mode"] == "all_met"`` the value is instead the share of parts that meet their
+    own target (value ≥ target): all parts met = 100 (seed 004's "ผลงานที่ทำได้ = 100"), 3 of 4 =
+    75; a part that misses its target earns nothing however close it came.
     """
     parts = params["parts"]
     total_weight = float(sum(float(p["weight"]) for p in parts))
@@ -411,6 +415,8 @@ def composite(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResul
         return _no_data(f"ไม่มีข้อมูลส่วนย่อย {', '.join(absent)}", denominator=total_weight)
     if total_weight == 0:
         return _no_data("น้ำหนักรวมของส่วนย่อยเป็นศูนย์")
+    if params.get("mode", "weighted") == "all_met":
+        return _all_met(parts, inputs, labels)
     points = 0.0
     terms = []
     scores: dict[str, float] = {}
@@ -439,4 +445,29 @@ def composite(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResul
         denominator_label_th="คะแนนเต็ม",
         text_th=text,
         part_scores=scores,
+    )
+
+
+def _all_met(parts: list[dict[str, Any]], inputs: Inputs, labels: Labels) -> FormulaResult:
+    """Share of parts meeting their own target (``composite`` with ``mode: all_met``)."""
+    met: dict[str, float] = {}
+    for p in parts:
+        if p.get("target") is None:
+            raise ParameterError(f"composite all_met: part {p['id']} has no target")
+        v = float(inputs[p["id"]])  # type: ignore[arg-type]
+        met[p["id"]] = 100.0 if round_half_up(v) >= float(p["target"]) else 0.0
+    n_met = sum(1 for s in met.values() if s)
+    value = n_met * 100.0 / len(parts)
+    missed = [labels.get(pid, pid) for pid, s in met.items() if not s]
+    text = f"ตัวชี้วัดย่อยที่ถึงเป้าหมาย {n_met} จาก {len(parts)} ข้อ = {_pct(value)}"
+    if missed:
+        text += " (ยังไม่ถึงเป้าหมาย: " + "; ".join(missed) + ")"
+    return FormulaResult(
+        value=value,
+        numerator=float(n_met),
+        denominator=float(len(parts)),
+        numerator_label_th="ตัวชี้วัดย่อยที่ถึงเป้าหมาย",
+        denominator_label_th="ตัวชี้วัดย่อยทั้งหมด",
+        text_th=text,
+        part_scores=met,
     )

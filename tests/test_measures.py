@@ -231,32 +231,50 @@ def test_loading_the_catalogue_does_not_import_the_complaint_engine():
 # --------------------------------------------------------------------------- golden: LINE@ (seed 004)
 
 
-def _line_tables_from_golden(g: dict) -> FakeBundle:
-    """LINE@ requests and survey answers that reproduce the published cumulative counts."""
-    reqs, answers = [], []
-    prev_users = prev_ack_fail = prev_prog_fail = 0
-    uid = 0
-    for q in g["quarters"]:
-        fy_q_first_month = {
-            2: dt.date(2020, 2, 10),
-            3: dt.date(2020, 5, 10),
-            4: dt.date(2020, 8, 10),
-        }[q["quarter"]]
-        ack_fail = q["users"] - q["acknowledged_in_15min"]
-        prog_fail = q["users"] - q.get("progress_in_30min", q["acknowledged_in_15min"])
-        for i in range(q["users"] - prev_users):
+def _line_tables_from_golden(golden: dict) -> FakeBundle:
+    """LINE@ requests and survey answers that reproduce seed 004's published counts.
+
+    Cumulative users per quarter (Q1 from the "more" section), new users of March and June in
+    their month, and as many users answered late as the published counts leave over.
+    """
+    g, more = golden["line_document_tracking_fy2563"], golden["line_document_tracking_more_fy2563"]
+    users = {1: more["quarter_1"]["users"], **{q["quarter"]: q["users"] for q in g["quarters"]}}
+    acked = {q["quarter"]: q["acknowledged_in_15min"] for q in g["quarters"]}
+    progressed = {
+        q["quarter"]: q["progress_in_30min"] for q in g["quarters"] if "progress_in_30min" in q
+    }
+    progressed[2] = more["quarter_2"]["progress_in_30min"]
+    in_month = {tuple(map(int, m.split("-"))): n for m, n in more["new_users_in_month"].items()}
+    first_month = {1: (2019, 12), 2: (2020, 1), 3: (2020, 4), 4: (2020, 8)}
+    reqs, answers, uid, prev = [], [], 0, 0
+    late_ack = late_prog = 0
+    for q in (1, 2, 3, 4):
+        new = users[q] - prev
+        months = [first_month[q]] * new
+        for ym, n in in_month.items():  # the published month's new users go in that month
+            if (
+                first_month[q][0] * 12 + first_month[q][1]
+                <= ym[0] * 12 + ym[1]
+                <= first_month[q][0] * 12 + first_month[q][1] + 2
+            ):
+                months[-n:] = [ym] * n
+        need_ack = users[q] - acked.get(q, users[q])
+        need_prog = users[q] - progressed.get(q, users[q])
+        for y, m in months:
             uid += 1
-            t = dt.datetime.combine(fy_q_first_month, dt.time(9, 0)) + dt.timedelta(hours=i)
-            late_ack = i < ack_fail - prev_ack_fail
-            late_prog = i < prog_fail - prev_prog_fail
+            t = dt.datetime(y, m, 10, 9, 0) + dt.timedelta(minutes=uid)
+            slow_ack = late_ack < need_ack
+            slow_prog = late_prog < need_prog
+            late_ack += slow_ack
+            late_prog += slow_prog
             reqs.append(
                 {
                     "request_id": f"r{uid}",
                     "unit_code": "GOVSEC",
                     "user_id": f"u{uid}",
                     "requested_at": t,
-                    "acknowledged_at": t + dt.timedelta(minutes=40 if late_ack else 10),
-                    "progress_at": t + dt.timedelta(minutes=90 if late_prog else 25),
+                    "acknowledged_at": t + dt.timedelta(minutes=40 if slow_ack else 10),
+                    "progress_at": t + dt.timedelta(minutes=90 if slow_prog else 25),
                 }
             )
             answers.append(
@@ -268,16 +286,49 @@ def _line_tables_from_golden(g: dict) -> FakeBundle:
                     "level": 5,
                 }
             )
-        prev_users, prev_ack_fail, prev_prog_fail = q["users"], ack_fail, prog_fail
+        prev = users[q]
     line = pd.DataFrame(reqs)
     for col in ("requested_at", "acknowledged_at", "progress_at"):
         line[col] = pd.to_datetime(line[col]).dt.tz_localize(BKK)
     return FakeBundle(line_requests=line, survey_responses=pd.DataFrame(answers))
 
 
+def test_golden_line_document_tracking_more_figures(golden):
+    more = golden["line_document_tracking_more_fy2563"]
+    bundle = _line_tables_from_golden(golden)
+    cat = load_catalog()
+    kpi = cat.kpi("govsec_line_tracking")
+    q1 = {p.id: p for p in evaluate_kpi(kpi, "GOVSEC", 2563, 1, bundle=bundle, catalog=cat).parts}
+    assert q1["users"].formula.numerator == more["quarter_1"]["users"]
+    assert round_half_up(q1["users"].formula.value) == more["quarter_1"]["users_pct_of_target"]
+    for month, n in more["new_users_in_month"].items():
+        y, m = (int(x) for x in month.split("-"))
+        assert side_tables.line_new_users_in_month(bundle, "GOVSEC", y, m) == n
+    q2 = {p.id: p for p in evaluate_kpi(kpi, "GOVSEC", 2563, 2, bundle=bundle, catalog=cat).parts}
+    assert q2["progress"].formula.numerator == more["quarter_2"]["progress_in_30min"]
+    assert round_half_up(q2["progress"].formula.value) == more["quarter_2"]["progress_pct"]
+    for q, key in ((2, "quarter_2"), (3, "quarter_3")):
+        parts = {
+            p.id: p for p in evaluate_kpi(kpi, "GOVSEC", 2563, q, bundle=bundle, catalog=cat).parts
+        }
+        assert parts["satisfaction"].formula.numerator == more[key]["satisfied_high_or_highest"]
+        assert round_half_up(parts["satisfaction"].formula.value) == more[key]["satisfied_pct"]
+
+
+def test_line_overall_result_needs_every_sub_indicator(golden):
+    bundle = _line_tables_from_golden(golden)
+    cat = load_catalog()
+    kpi = cat.kpi("govsec_line_tracking")
+    q2 = evaluate_kpi(kpi, "GOVSEC", 2563, 2, bundle=bundle, catalog=cat)
+    users = {p.id: p for p in q2.parts}["users"]
+    assert round_half_up(users.formula.value) < 100  # 29 of 50 users: not met
+    assert q2.value == 75.0  # three of four sub-indicators met, the users one earns nothing
+    assert "ยังไม่ถึงเป้าหมาย" in q2.formula.text_th
+
+
 def test_golden_line_document_tracking_through_the_kpi(golden):
     g = golden["line_document_tracking_fy2563"]
-    bundle = _line_tables_from_golden(g)
+    bundle = _line_tables_from_golden(golden)
     cat = load_catalog()
     kpi = cat.kpi("govsec_line_tracking")
     for q in g["quarters"]:

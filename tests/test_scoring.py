@@ -437,3 +437,35 @@ def test_seed_003_rubrics_level_by_level(cat, number, value, level):
     s = score_kpi(kpi, value, conditions={n: True for n in kpi.rubric.conditions})
     assert s.level == level
     assert s.points == kpi.weight * level / 5
+
+
+@pytest.mark.parametrize(
+    ("number", "value", "shown", "level"),
+    [
+        ("1", 94.995, 95.00, 5),  # printed 95.00: level 5, never 4
+        ("1", 94.994, 94.99, 4),
+        ("3", 80.004, 80.00, 4),  # printed 80.00 does not pass "มากกว่า ๘๐"
+        ("3", 80.005, 80.01, 5),
+    ],
+)
+def test_level_is_decided_on_the_value_as_displayed(cat, number, value, shown, level):
+    kpi = cat.find(document="003", number=number, owner="GOVSEC")
+    s = score_kpi(kpi, value, scoring="step")
+    assert (s.value, s.level) == (shown, level)
+
+
+def test_ratio_on_a_bound_scores_as_printed(cat):
+    """18,999 of 20,000 reported = 94.995 %, printed 95.00: KPI 1 level 5."""
+    council = pd.DataFrame(
+        {
+            "resolution_id": [f"r{i}" for i in range(20_000)],
+            "unit_code": ["GOVSEC"] * 20_000,
+            "resolved_on": pd.to_datetime(["2023-10-02"] * 20_000),
+            "reported_on": pd.to_datetime(["2023-10-05"] * 18_999 + [None] * 1_001),
+        }
+    )
+    kpi = cat.kpi("govsec_council_resolutions")
+    res = evaluate_kpi(
+        kpi, "GOVSEC", 2567, 1, bundle=FakeBundle(council_resolutions=council), catalog=cat
+    )
+    assert res.value_text == "95.00" and res.score.level == 5

@@ -290,3 +290,17 @@ def condition_met(
     if rows.empty:
         return None
     return bool(_truthy(rows["met"]).iloc[-1])
+
+
+def line_new_users_in_month(
+    bundle: BundleLike, unit_code: str, year: int, month: int
+) -> MeasureValue:
+    """Users whose first LINE@ tracking request falls in a calendar month (year in CE).
+
+    Seed 004's monthly figure ("เดือนมีนาคม 2563 มีผู้ใช้บริการ … จำนวน 7 คน").
+    """
+    df = _unit_rows(bundle, "line_requests", unit_code)
+    if df is None:
+        return None
+    first = _as_days(df["requested_at"]).groupby(df["user_id"].astype("string")).min()
+    return int(((first.dt.year == year) & (first.dt.month == month)).sum())
