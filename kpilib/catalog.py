@@ -205,6 +205,26 @@ class FormulaDef(BaseModel):
 FormulaPart.model_rebuild()
 
 
+class Requirement(BaseModel):
+    """A non-numeric requirement the seed sets for a KPI (a report, a visit, a publication).
+
+    Met or not is read from the ``conditions`` table (a row per unit, KPI, quarter and
+    requirement ``name``, with its evidence). A requirement named by a rubric level also caps
+    the level (``rubric.levels[].conditions``); the others are reported, not scored.
+
+    Attributes:
+        name: Identifier used in the ``conditions`` table.
+        text_th: The requirement as the seed words it.
+        evidence_th: The evidence that shows it (what to submit).
+    """
+
+    model_config = _FROZEN
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    text_th: str
+    evidence_th: str | None = None
+
+
 class PublishedResult(BaseModel):
     """A figure printed in the seed for this KPI (kept for reference and tests)."""
 
@@ -253,6 +273,7 @@ class Kpi(BaseModel):
     milestones: dict[int, float] | None = None
     published: tuple[PublishedResult, ...] = ()
     rubric: Rubric
+    requirements: tuple[Requirement, ...] = ()
     charts: tuple[ChartKind, ...] = ("by_quarter",)
     note: str | None = None
 

@@ -93,6 +93,76 @@ class Certification(BaseModel):
         return CERTIFICATION_TH[self.state]
 
 
+class StatusFlag(BaseModel):
+    """A status flag of the BMA forms, with the two numbers it compares.
+
+    Attributes:
+        kind: ``plan`` (เป็นไปตามแผน: the result against the quarter's plan) or ``target``
+            (เป็นไปตามเป้าหมาย: the result against the year's target).
+        met: Whether the result reaches the comparator (on the displayed, rounded result).
+        result: The result compared (as displayed).
+        comparator: The quarter's plan or the year's target.
+        strict: The target needs more than the comparator (``>``) rather than at least it.
+        year_to_date: The result is cumulative progress toward a year-end target, so before
+            the last quarter a shortfall means "not yet", not "missed".
+    """
+
+    model_config = _MODEL
+
+    kind: Literal["plan", "target"]
+    met: bool
+    result: float
+    comparator: float
+    strict: bool = False
+    year_to_date: bool = False
+
+    @property
+    def text_th(self) -> str:
+        """The flag as the forms word it."""
+        if self.kind == "plan":
+            return "เป็นไปตามแผน" if self.met else "ไม่เป็นไปตามแผน"
+        if self.met:
+            return "เป็นไปตามเป้าหมาย"
+        return "ยังไม่ถึงเป้าหมายของปี" if self.year_to_date else "ไม่เป็นไปตามเป้าหมาย"
+
+    @property
+    def detail_th(self) -> str:
+        """The comparison in words: ``ผลงาน 55.00 เทียบแผนไตรมาส 60``."""
+        what = "แผนไตรมาส" if self.kind == "plan" else "เป้าหมายของปี"
+        op = "มากกว่า " if self.strict else ""
+        return (
+            f"ผลงาน {fmt_number(self.result, decimals=2)} เทียบ{what} {op}"
+            f"{fmt_number(self.comparator, grouping=True)}"
+        )
+
+
+class RequirementStatus(BaseModel):
+    """A KPI's non-numeric requirement and whether the unit met it, with its evidence.
+
+    Attributes:
+        name: The requirement's identifier.
+        text_th: The requirement as the seed words it.
+        met: ``True``/``False`` as reported; ``None`` when nobody reported it (ยังไม่รายงาน).
+        evidence: The evidence given with the report.
+        quarter: The quarter of the report that decides it.
+        caps_level: A rubric level needs it (not met: the level is capped).
+    """
+
+    model_config = _MODEL
+
+    name: str
+    text_th: str
+    met: bool | None = None
+    evidence: str = ""
+    quarter: int | None = None
+    caps_level: bool = False
+
+    @property
+    def state_th(self) -> str:
+        """ผ่าน / ไม่ผ่าน / ยังไม่รายงาน."""
+        return "ยังไม่รายงาน" if self.met is None else ("ผ่าน" if self.met else "ไม่ผ่าน")
+
+
 class PartResult(BaseModel):
     """One part of a composite KPI (e.g. project 50340000-3453 Part 1, 20 points)."""
 
@@ -115,9 +185,11 @@ class KpiResult(BaseModel):
         inputs: The resolved inputs by the names of the KPI's formula.
         parts: Composite parts, if any.
         score: The rubric score (``None`` without a value).
-        target_met: Whether the value meets the year's target (เป็นไปตามเป้าหมาย).
+        target_met: Whether the result meets the year's target (เป็นไปตามเป้าหมาย).
         plan_value: The quarter's milestone plan, if the KPI has one.
         on_plan: Whether the result meets the quarter's plan (เป็นไปตามแผน).
+        flags: Those two, with the numbers compared.
+        requirements: The KPI's non-numeric requirements, met or not, with evidence.
         certification: Whether the figure can be signed.
         tables: Every table this KPI reads.
         error_th: Why the KPI could not be computed (a bad input), if so.
@@ -133,6 +205,8 @@ class KpiResult(BaseModel):
     target_met: bool | None = None
     plan_value: float | None = None
     on_plan: bool | None = None
+    flags: tuple[StatusFlag, ...] = ()
+    requirements: tuple[RequirementStatus, ...] = ()
     certification: Certification
     tables: tuple[str, ...] = ()
     error_th: str | None = None
@@ -151,6 +225,16 @@ class KpiResult(BaseModel):
     def denominator(self) -> float | None:
         """The denominator (or target / plan)."""
         return self.formula.denominator
+
+    @property
+    def result_value(self) -> float | None:
+        """The result (ผลงาน): for a milestone KPI the progress compared with the plan."""
+        return self.formula.result if self.formula.result is not None else self.formula.value
+
+    @property
+    def evaluation(self) -> float | None:
+        """The evaluation (ผลประเมิน) against the quarter's plan, for a milestone KPI."""
+        return self.formula.value if self.formula.result is not None else None
 
     @property
     def has_data(self) -> bool:

@@ -25,11 +25,6 @@ CERTIFICATION_SENTENCE_TH = (
 )
 """The certification sentence printed at the foot of the seeds' KPI forms."""
 
-STATUS_ON_PLAN = "เป็นไปตามแผน"
-STATUS_OFF_PLAN = "ไม่เป็นไปตามแผน"
-STATUS_ON_TARGET = "เป็นไปตามเป้าหมาย"
-STATUS_OFF_TARGET = "ไม่เป็นไปตามเป้าหมาย"
-
 _LABELS: dict[str, tuple[str, str]] = {
     "title": ("รายงานผลการดำเนินงานตามตัวชี้วัด", "KPI performance report"),
     "unit": ("หน่วยงาน", "Unit"),
@@ -60,6 +55,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "capped_by": ("ถูกจำกัดระดับโดยเงื่อนไข", "capped by"),
     "criterion": ("เกณฑ์การให้คะแนน", "Criterion"),
     "evidence": ("หลักฐานอ้างอิงที่ต้องใช้", "Required evidence"),
+    "requirements": ("เงื่อนไขที่ต้องดำเนินการ", "Requirements"),
+    "requirement": ("เงื่อนไข", "Requirement"),
+    "requirement_state": ("ผลการดำเนินการ", "Met"),
+    "requirement_evidence": ("หลักฐานที่รายงาน", "Evidence reported"),
+    "caps_level": ("จำเป็นสำหรับระดับ 5", "needed for level 5"),
     "validation": ("ผลการตรวจสอบคุณภาพข้อมูล", "Data validation"),
     "no_findings": ("ไม่พบปัญหาคุณภาพข้อมูลของหน่วยงานนี้", "No finding for this unit"),
     "not_validated": ("ยังไม่ได้ตรวจสอบคุณภาพข้อมูล", "Data not validated"),
@@ -153,23 +153,16 @@ def target_text(r: KpiResult) -> str:
 
 
 def statuses(r: KpiResult) -> list[dict[str, str]]:
-    """The status flags (on plan, on target) with a CSS class each."""
-    out = []
-    if r.on_plan is not None:
-        out.append(
-            {
-                "text": STATUS_ON_PLAN if r.on_plan else STATUS_OFF_PLAN,
-                "css": "ok" if r.on_plan else "bad",
-            }
-        )
-    if r.target_met is not None:
-        out.append(
-            {
-                "text": STATUS_ON_TARGET if r.target_met else STATUS_OFF_TARGET,
-                "css": "ok" if r.target_met else "bad",
-            }
-        )
-    return out or [{"text": DASH, "css": "muted"}]
+    """The status flags with the numbers they compare and a CSS class each."""
+    out = [
+        {
+            "text": f.text_th,
+            "detail": f.detail_th,
+            "css": "ok" if f.met else ("warn" if f.year_to_date else "bad"),
+        }
+        for f in r.flags
+    ]
+    return out or [{"text": DASH, "detail": "", "css": "muted"}]
 
 
 def certification_badge(r: KpiResult) -> dict[str, str]:
@@ -234,6 +227,16 @@ def kpi_row(r: KpiResult, L: dict[str, str], lang: str = "th") -> dict[str, Any]
         "next_level": next_level,
         "rubric": rubric_rows(r),
         "evidence": list(k.evidence_th),
+        "requirements": [
+            {
+                "text": q.text_th,
+                "state": q.state_th,
+                "css": "muted" if q.met is None else ("ok" if q.met else "bad"),
+                "evidence": q.evidence,
+                "caps": q.caps_level,
+            }
+            for q in r.requirements
+        ],
     }
 
 

@@ -23,9 +23,17 @@ from kpilib import calendar as cal
 from kpilib import formulas
 from kpilib import measures as _measures
 from kpilib.catalog import Catalog, FormulaDef, InputSpec, Kpi, load_catalog
-from kpilib.document import Certification, KpiResult, KpiScore, PartResult, Scorecard
+from kpilib.document import (
+    Certification,
+    KpiResult,
+    KpiScore,
+    PartResult,
+    RequirementStatus,
+    Scorecard,
+    StatusFlag,
+)
 from kpilib.errors import KpilibError, ParameterError
-from kpilib.measures.side_tables import condition_met
+from kpilib.measures.side_tables import condition_row
 from kpilib.numbers import round_half_up
 from kpilib.rubric import Rubric, Scoring, points, score_value
 
@@ -147,6 +155,31 @@ def kpi_tables(kpi: Kpi) -> tuple[str, ...]:
     return tuple(tables)
 
 
+def status_flags(kpi: Kpi, res: formulas.FormulaResult, quarter: int) -> tuple[StatusFlag, ...]:
+    """เป็นไปตามแผน (result vs the quarter's plan) and เป็นไปตามเป้าหมาย (result vs the year's
+    target), on the result as displayed; none without a result."""
+    result = res.result if res.result is not None else res.value
+    if result is None:
+        return ()
+    shown = round_half_up(result)
+    flags = []
+    plan = kpi.milestones.get(quarter) if kpi.milestones else None
+    if plan is not None:
+        flags.append(StatusFlag(kind="plan", met=shown >= plan, result=shown, comparator=plan))
+    t = kpi.target
+    flags.append(
+        StatusFlag(
+            kind="target",
+            met=bool(t.met(shown)),
+            result=shown,
+            comparator=t.value,
+            strict=t.op == ">",
+            year_to_date=bool(kpi.milestones) and quarter < max(kpi.milestones),
+        )
+    )
+    return tuple(flags)
+
+
 def certification_for(
     tables: tuple[str, ...], blocked_tables: frozenset[str] | None
 ) -> Certification:
@@ -163,18 +196,33 @@ def certification_for(
     )
 
 
-def _conditions(
+def requirement_statuses(
     kpi: Kpi, unit_code: str, fy: int, quarter: int, bundle: _measures.BundleLike
-) -> dict[str, bool | None]:
-    conds: dict[str, bool | None] = {}
-    for name in kpi.rubric.conditions:
+) -> tuple[RequirementStatus, ...]:
+    """Every requirement of the KPI (its ``requirements`` and its rubric's conditions), as
+    reported in the ``conditions`` table up to the quarter."""
+    texts = {r.name: r.text_th for r in kpi.requirements}
+    for name, text in kpi.rubric.conditions.items():
+        texts.setdefault(name, text)
+    capping = {c for lv in kpi.rubric.levels for c in lv.conditions}
+    out = []
+    for name, text in texts.items():
         try:
-            conds[name] = condition_met(
-                bundle, unit_code, fy, quarter, kpi_id=kpi.data_ids, condition=name
-            )
+            row = condition_row(bundle, unit_code, fy, quarter, kpi_id=kpi.data_ids, condition=name)
         except (KpilibError, KeyError):
-            conds[name] = None
-    return conds
+            row = None
+        met, evidence, q = row if row is not None else (None, "", None)
+        out.append(
+            RequirementStatus(
+                name=name,
+                text_th=text,
+                met=met,
+                evidence=evidence,
+                quarter=q,
+                caps_level=name in capping,
+            )
+        )
+    return tuple(out)
 
 
 def evaluate_kpi(
@@ -218,25 +266,26 @@ def evaluate_kpi(
         res = formulas.FormulaResult(value=None, no_data_reason_th=error, text_th=error)
         inputs, parts = {}, ()
 
+    requirements = requirement_statuses(kpi, unit_code, fy, quarter, bundle)
     score = None
     if res.value is not None:
-        conds = _conditions(kpi, unit_code, fy, quarter, bundle)
+        conds = {r.name: r.met for r in requirements if r.name in kpi.rubric.conditions}
         score = score_kpi(kpi, res.value, conditions=conds, scoring=scoring)
 
-    compared = res.result if res.result is not None else res.value
     plan_value = kpi.milestones.get(quarter) if kpi.milestones else None
-    on_plan = None
-    if plan_value is not None and compared is not None:
-        on_plan = round_half_up(compared) >= plan_value
+    flags = status_flags(kpi, res, quarter)
+    by_kind = {f.kind: f.met for f in flags}
     return KpiResult(
         kpi=kpi,
         formula=res,
         inputs=inputs,
         parts=parts,
         score=score,
-        target_met=kpi.target.met(round_half_up(compared)),
+        target_met=by_kind.get("target"),
         plan_value=plan_value,
-        on_plan=on_plan,
+        on_plan=by_kind.get("plan"),
+        flags=flags,
+        requirements=requirements,
         certification=certification_for(tables, blocked_tables),
         tables=tables,
         error_th=error,

@@ -137,9 +137,13 @@ def test_govsec_office_and_spelling_note(cat):
     assert "สำนักงานเลขาธิการผู้ว่าราชการกรุงเทพมหานคร" in u.aliases_th
 
 
-def test_fy2567_plan_gives_every_district_and_govsec_a_scorecard(cat):
+def test_fy2567_plan_gives_every_district_govsec_and_psec_a_scorecard(cat):
     codes = {u.code for u in cat.units_with_kpis(2567)}
-    assert codes == set(cat.district_codes()) | {"GOVSEC"}
+    assert codes == set(cat.district_codes()) | {"GOVSEC", "PSEC"}
+    # seed 003 KPI 4 is joint: its co-owner PSEC is scored on it too
+    joint = cat.kpi("govsec_traffy_joint")
+    for owner in joint.owners:
+        assert joint in cat.kpis_for_unit(owner, 2567)
     assert {k.id for k in cat.kpis_for_unit("1032", 2567)} == {
         "district_complaints_3_1",
         "district_complaint_project_3453",

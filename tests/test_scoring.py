@@ -469,3 +469,63 @@ def test_ratio_on_a_bound_scores_as_printed(cat):
         kpi, "GOVSEC", 2567, 1, bundle=FakeBundle(council_resolutions=council), catalog=cat
     )
     assert res.value_text == "95.00" and res.score.level == 5
+
+
+def test_status_flags_compare_the_right_numbers_and_agree_with_them(cat, golden):
+    """Best Service: the result against the quarter's plan and the year's target, never
+    contradicting the figures shown beside the flags."""
+    g = golden["best_service_milestones_5016_0685"]
+    kpi = cat.kpi("5016-0685")
+    for q, result in ((2, 55.0), (4, float(g["results"][4]))):
+        manual = pd.DataFrame(
+            {
+                "unit_code": ["1032"],
+                "kpi_id": [kpi.id],
+                "fiscal_year": [2567],
+                "quarter": [q],
+                "value": [result],
+                "note": [""],
+            }
+        )
+        res = evaluate_kpi(
+            kpi, "1032", 2567, q, bundle=FakeBundle(manual_results=manual), catalog=cat
+        )
+        flags = {f.kind: f for f in res.flags}
+        assert flags["plan"].comparator == kpi.milestones[q] == g["plan"][q]
+        assert flags["target"].comparator == kpi.target.value
+        for f in flags.values():
+            assert f.result == result
+            assert f.met == (f.result >= f.comparator)
+        if q == 2:  # 55 of a 60 plan, toward a year-end 100: behind plan, not yet at target
+            assert flags["plan"].text_th == "ไม่เป็นไปตามแผน"
+            assert flags["target"].text_th == "ยังไม่ถึงเป้าหมายของปี"
+        else:  # 100 against target 100: on target
+            assert flags["target"].text_th == "เป็นไปตามเป้าหมาย" and res.target_met is True
+
+
+def test_requirements_are_shown_met_or_not_with_their_evidence(cat):
+    """Seed 003 KPI 4: named requirements read from the conditions table; only the level-5
+    condition caps the level, the others are reported."""
+    conds = pd.DataFrame(
+        {
+            "unit_code": ["GOVSEC"] * 2,
+            "kpi_id": ["govsec-2567-4"] * 2,
+            "fiscal_year": [2567] * 2,
+            "quarter": [1, 2],
+            "condition": ["field_visits_4_per_month", "field_visits_4_per_month"],
+            "met": [True, False],
+            "evidence": ["ภาพถ่าย 12 ครั้ง", "ภาพถ่าย 3 ครั้ง"],
+        }
+    )
+    kpi = cat.kpi("govsec_traffy_joint")
+    by_q = {}
+    for q in (1, 2):
+        res = evaluate_kpi(kpi, "GOVSEC", 2567, q, bundle=FakeBundle(conditions=conds), catalog=cat)
+        by_q[q] = {r.name: r for r in res.requirements}
+    names = {r.name for r in kpi.requirements} | set(kpi.rubric.conditions)
+    assert set(by_q[1]) == names
+    visits = by_q[1]["field_visits_4_per_month"]
+    assert (visits.met, visits.evidence, visits.caps_level) == (True, "ภาพถ่าย 12 ครั้ง", False)
+    assert by_q[2]["field_visits_4_per_month"].met is False  # the latest report decides
+    assert by_q[1]["report_to_executives"].caps_level is True
+    assert by_q[1]["twice_yearly_summary"].state_th == "ยังไม่รายงาน"

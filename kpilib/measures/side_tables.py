@@ -261,7 +261,7 @@ def manual_result(
     return None if values.empty else float(values.iloc[-1])
 
 
-def condition_met(
+def condition_row(
     bundle: BundleLike,
     unit_code: str,
     fy: int,
@@ -269,12 +269,11 @@ def condition_met(
     *,
     kpi_id: str | Sequence[str],
     condition: str,
-) -> bool | None:
-    """Look up a non-numeric rubric condition (``conditions`` table).
+) -> tuple[bool, str, int] | None:
+    """The ``conditions`` row that decides a requirement: ``(met, evidence, quarter)``.
 
     The latest row of the fiscal year with ``quarter <= quarter`` wins (a report to
-    executives made in Q2 still counts in Q3). ``None`` when there is no row (the scoring
-    engine treats it as not met and says so).
+    executives made in Q2 still counts in Q3). ``None`` when there is no row.
     """
     df = _unit_rows(bundle, "conditions", unit_code)
     if df is None:
@@ -289,7 +288,25 @@ def condition_met(
     rows = df[sel].assign(_q=q[sel]).sort_values("_q", kind="stable")
     if rows.empty:
         return None
-    return bool(_truthy(rows["met"]).iloc[-1])
+    last = rows.iloc[-1]
+    evidence = last.get("evidence")
+    text = "" if evidence is None or pd.isna(evidence) else str(evidence)
+    return bool(_truthy(rows["met"]).iloc[-1]), text, int(last["_q"])
+
+
+def condition_met(
+    bundle: BundleLike,
+    unit_code: str,
+    fy: int,
+    quarter: int,
+    *,
+    kpi_id: str | Sequence[str],
+    condition: str,
+) -> bool | None:
+    """Whether a requirement is met (:func:`condition_row`); ``None`` when nobody reported it
+    (the scoring engine treats it as not met and says so)."""
+    row = condition_row(bundle, unit_code, fy, quarter, kpi_id=kpi_id, condition=condition)
+    return None if row is None else row[0]
 
 
 def line_new_users_in_month(
