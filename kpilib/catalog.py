@@ -205,6 +205,28 @@ class FormulaDef(BaseModel):
 FormulaPart.model_rebuild()
 
 
+class ComputedCheck(BaseModel):
+    """A requirement checked from data: numerator × 100 ÷ denominator reaches ``min_percent``."""
+
+    model_config = _FROZEN
+
+    numerator: InputSpec
+    denominator: InputSpec
+    min_percent: float
+    when_th: str = ""
+
+
+class KpiFigure(BaseModel):
+    """A figure shown beside a KPI's value (e.g. each step of KPI 3.1): a count or a share."""
+
+    model_config = _FROZEN
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label_th: str
+    numerator: InputSpec
+    denominator: InputSpec | None = None
+
+
 class Requirement(BaseModel):
     """A non-numeric requirement the seed sets for a KPI (a report, a visit, a publication).
 
@@ -216,6 +238,7 @@ class Requirement(BaseModel):
         name: Identifier used in the ``conditions`` table.
         text_th: The requirement as the seed words it.
         evidence_th: The evidence that shows it (what to submit).
+        computed: Checked from data instead of read from the ``conditions`` table.
     """
 
     model_config = _FROZEN
@@ -223,6 +246,7 @@ class Requirement(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     text_th: str
     evidence_th: str | None = None
+    computed: ComputedCheck | None = None
 
 
 class PublishedResult(BaseModel):
@@ -274,6 +298,7 @@ class Kpi(BaseModel):
     published: tuple[PublishedResult, ...] = ()
     rubric: Rubric
     requirements: tuple[Requirement, ...] = ()
+    figures: tuple[KpiFigure, ...] = ()
     charts: tuple[ChartKind, ...] = ("by_quarter",)
     note: str | None = None
 
@@ -288,7 +313,7 @@ class Kpi(BaseModel):
         return COMPONENTS[self.component][0]
 
     def measures_used(self) -> tuple[InputSpec, ...]:
-        """Every measure input of the formula (parts included)."""
+        """Every measure input: the formula's (parts included), computed requirements', figures'."""
         out: list[InputSpec] = []
 
         def walk(f: FormulaDef) -> None:
@@ -297,6 +322,11 @@ class Kpi(BaseModel):
                 walk(p.formula)
 
         walk(self.formula)
+        for r in self.requirements:
+            if r.computed is not None:
+                out.extend(s for s in (r.computed.numerator, r.computed.denominator) if s.measure)
+        for fig in self.figures:
+            out.extend(s for s in (fig.numerator, fig.denominator) if s is not None and s.measure)
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:

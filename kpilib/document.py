@@ -146,6 +146,7 @@ class RequirementStatus(BaseModel):
         evidence: The evidence given with the report.
         quarter: The quarter of the report that decides it.
         caps_level: A rubric level needs it (not met: the level is capped).
+        computed: Checked from data (the evidence is the computed figure), not reported.
     """
 
     model_config = _MODEL
@@ -156,11 +157,42 @@ class RequirementStatus(BaseModel):
     evidence: str = ""
     quarter: int | None = None
     caps_level: bool = False
+    computed: bool = False
 
     @property
     def state_th(self) -> str:
         """ผ่าน / ไม่ผ่าน / ยังไม่รายงาน."""
         return "ยังไม่รายงาน" if self.met is None else ("ผ่าน" if self.met else "ไม่ผ่าน")
+
+
+class FigureValue(BaseModel):
+    """A figure shown beside a KPI's value: a count, or numerator × 100 ÷ denominator."""
+
+    model_config = _MODEL
+
+    id: str
+    label_th: str
+    numerator: float | None
+    denominator: float | None = None
+
+    @property
+    def value(self) -> float | None:
+        """The share in percent (``None`` without a denominator or with a zero one)."""
+        if self.numerator is None or not self.denominator:
+            return None
+        return self.numerator * 100.0 / self.denominator
+
+    @property
+    def text_th(self) -> str:
+        """``1,234 จาก 1,500 (82.27 %)`` or the count alone."""
+        if self.numerator is None:
+            return NO_DATA_TH
+        n = fmt_number(self.numerator, grouping=True)
+        if self.denominator is None:
+            return n
+        share = self.value
+        pct = "" if share is None else f" (ร้อยละ {fmt_number(share, decimals=2)})"
+        return f"{n} จาก {fmt_number(self.denominator, grouping=True)}{pct}"
 
 
 class PartResult(BaseModel):
@@ -190,6 +222,7 @@ class KpiResult(BaseModel):
         on_plan: Whether the result meets the quarter's plan (เป็นไปตามแผน).
         flags: Those two, with the numbers compared.
         requirements: The KPI's non-numeric requirements, met or not, with evidence.
+        figures: Figures shown beside the value (e.g. each step of KPI 3.1).
         certification: Whether the figure can be signed.
         tables: Every table this KPI reads.
         error_th: Why the KPI could not be computed (a bad input), if so.
@@ -207,6 +240,7 @@ class KpiResult(BaseModel):
     on_plan: bool | None = None
     flags: tuple[StatusFlag, ...] = ()
     requirements: tuple[RequirementStatus, ...] = ()
+    figures: tuple[FigureValue, ...] = ()
     certification: Certification
     tables: tuple[str, ...] = ()
     error_th: str | None = None

@@ -351,6 +351,39 @@ def milestone_progress(inputs: Inputs, *, params: Params, labels: Labels) -> For
 
 
 @register_formula(
+    "share_vs_target",
+    inputs=("numerator", "denominator"),
+    params=("target",),
+    description_th="ผลงาน = ตัวตั้ง × 100 ÷ ตัวหาร; ผลประเมิน = ผลงาน × 100 ÷ ค่าเป้าหมาย ไม่เกิน 100",
+)
+def share_vs_target(inputs: Inputs, *, params: Params, labels: Labels) -> FormulaResult:
+    """A share (ผลงาน, %) evaluated against a target as the BMA web form does: the value is
+    the evaluation (ผลประเมิน) = min(100, share × 100 / target); ``result`` is the share."""
+    share = _percent(
+        inputs["numerator"],
+        inputs["denominator"],
+        zero_reason="ยังไม่มีรายการในช่วงเวลานี้",
+        label_num=labels.get("numerator", "ตัวตั้ง"),
+        label_den=labels.get("denominator", "ตัวหาร"),
+    )
+    target = float(params["target"])
+    if share.value is None:
+        return share.model_copy(update={"plan": target})
+    if target <= 0:
+        raise ParameterError("share_vs_target: the target must be above 0")
+    raw = share.value * 100.0 / target
+    text = (
+        f"{share.text_th}; ผลประเมิน = {_pct(share.value)} × 100 ÷ ค่าเป้าหมาย {_num(target)}"
+        f" = {_pct(raw)}"
+    )
+    if raw > 100.0:
+        text += " (ผลประเมินสูงสุด 100)"
+    return share.model_copy(
+        update={"value": min(100.0, raw), "result": share.value, "plan": target, "text_th": text}
+    )
+
+
+@register_formula(
     "reported_value",
     inputs=("value",),
     description_th="ค่าที่หน่วยงานรายงาน/ผู้ประเมินบันทึก (เช่น คะแนนคุณภาพ 0-100)",

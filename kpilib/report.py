@@ -227,6 +227,7 @@ def kpi_row(r: KpiResult, L: dict[str, str], lang: str = "th") -> dict[str, Any]
         "next_level": next_level,
         "rubric": rubric_rows(r),
         "evidence": list(k.evidence_th),
+        "figures": [{"label": f.label_th, "text": f.text_th} for f in r.figures],
         "requirements": [
             {
                 "text": q.text_th,

@@ -25,6 +25,7 @@ from kpilib import measures as _measures
 from kpilib.catalog import Catalog, FormulaDef, InputSpec, Kpi, load_catalog
 from kpilib.document import (
     Certification,
+    FigureValue,
     KpiResult,
     KpiScore,
     PartResult,
@@ -34,7 +35,7 @@ from kpilib.document import (
 )
 from kpilib.errors import KpilibError, ParameterError
 from kpilib.measures.side_tables import condition_row
-from kpilib.numbers import round_half_up
+from kpilib.numbers import fmt_number, round_half_up
 from kpilib.rubric import Rubric, Scoring, points, score_value
 
 
@@ -196,17 +197,51 @@ def certification_for(
     )
 
 
+def _share_text(num: float | None, den: float | None) -> tuple[float | None, str]:
+    if num is None or den is None:
+        return None, "ไม่มีข้อมูล"
+    if den == 0:
+        return None, "ยังไม่มีรายการ"
+    share = num * 100.0 / den
+    return share, (
+        f"{fmt_number(num, grouping=True)} × 100 ÷ {fmt_number(den, grouping=True)} = "
+        f"{fmt_number(share, decimals=2)}"
+    )
+
+
 def requirement_statuses(
-    kpi: Kpi, unit_code: str, fy: int, quarter: int, bundle: _measures.BundleLike
+    kpi: Kpi,
+    unit_code: str,
+    fy: int,
+    quarter: int,
+    bundle: _measures.BundleLike,
+    resolve: Callable[[InputSpec], float | None],
 ) -> tuple[RequirementStatus, ...]:
-    """Every requirement of the KPI (its ``requirements`` and its rubric's conditions), as
-    reported in the ``conditions`` table up to the quarter."""
+    """Every requirement of the KPI (its ``requirements`` and its rubric's conditions): a
+    computed one from its figures, the others as reported in the ``conditions`` table."""
+    reqs = {r.name: r for r in kpi.requirements}
     texts = {r.name: r.text_th for r in kpi.requirements}
     for name, text in kpi.rubric.conditions.items():
         texts.setdefault(name, text)
     capping = {c for lv in kpi.rubric.levels for c in lv.conditions}
     out = []
     for name, text in texts.items():
+        check = reqs[name].computed if name in reqs else None
+        if check is not None:
+            try:
+                num, den = resolve(check.numerator), resolve(check.denominator)
+            except (KpilibError, KeyError, ValueError):
+                num = den = None
+            share, shown = _share_text(num, den)
+            met = None if share is None else round_half_up(share) >= check.min_percent
+            evidence = f"{shown} (เกณฑ์ ≥ {fmt_number(check.min_percent)}){' ' + check.when_th if check.when_th else ''}"
+            out.append(
+                RequirementStatus(
+                    name=name, text_th=text, met=met, evidence=evidence, quarter=quarter,
+                    caps_level=name in capping, computed=True,
+                )
+            )  # fmt: skip
+            continue
         try:
             row = condition_row(bundle, unit_code, fy, quarter, kpi_id=kpi.data_ids, condition=name)
         except (KpilibError, KeyError):
@@ -222,6 +257,19 @@ def requirement_statuses(
                 caps_level=name in capping,
             )
         )
+    return tuple(out)
+
+
+def kpi_figures(kpi: Kpi, resolve: Callable[[InputSpec], float | None]) -> tuple[FigureValue, ...]:
+    """The figures a KPI shows beside its value."""
+    out = []
+    for fig in kpi.figures:
+        try:
+            num = resolve(fig.numerator)
+            den = None if fig.denominator is None else resolve(fig.denominator)
+        except (KpilibError, KeyError, ValueError):
+            num = den = None
+        out.append(FigureValue(id=fig.id, label_th=fig.label_th, numerator=num, denominator=den))
     return tuple(out)
 
 
@@ -266,7 +314,7 @@ def evaluate_kpi(
         res = formulas.FormulaResult(value=None, no_data_reason_th=error, text_th=error)
         inputs, parts = {}, ()
 
-    requirements = requirement_statuses(kpi, unit_code, fy, quarter, bundle)
+    requirements = requirement_statuses(kpi, unit_code, fy, quarter, bundle, resolve)
     score = None
     if res.value is not None:
         conds = {r.name: r.met for r in requirements if r.name in kpi.rubric.conditions}
@@ -286,6 +334,7 @@ def evaluate_kpi(
         on_plan=by_kind.get("plan"),
         flags=flags,
         requirements=requirements,
+        figures=kpi_figures(kpi, resolve),
         certification=certification_for(tables, blocked_tables),
         tables=tables,
         error_th=error,
