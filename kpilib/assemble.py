@@ -36,6 +36,7 @@ from kpilib.document import (
     Scorecard,
     UnitValue,
     ValidationSummary,
+    WebForm,
 )
 from kpilib.errors import ParameterError
 from kpilib.fsio import atomic_write_text
@@ -48,6 +49,7 @@ from kpilib.validation import (
     load_validation_report,
     run_validation,
 )
+from kpilib.webform import web_form
 
 LANGS = ("th", "en")
 AUDIT_ROWS = 10
@@ -231,6 +233,17 @@ def history(scorecards: list[Scorecard]) -> tuple[KpiHistory, ...]:
     return tuple(out)
 
 
+def web_forms(scorecards: list[Scorecard]) -> tuple[WebForm, ...]:
+    """Each KPI's web form from the scorecards of quarters 1 … n (people's entries: none yet)."""
+    if not scorecards:
+        return ()
+    out = []
+    for r in scorecards[-1].results:
+        results = {sc.quarter: sc.result(r.kpi.id) for sc in scorecards}
+        out.append(web_form(r.kpi, results))
+    return tuple(out)
+
+
 def chart_data(
     bundle: Bundle, unit: Unit, scorecard: Scorecard, *, catalog: Catalog, as_of: dt.date
 ) -> ChartData | None:
@@ -396,6 +409,7 @@ def build_document(params: ReportParameters) -> ReportDocument:
         ),
         scorecard=scorecard,
         history=history(scorecards),
+        web_forms=web_forms(scorecards),
         validation=validation_summary(validation.for_unit(unit.code), _relative_source(source)),
         charts=chart_data(bundle, unit, scorecard, catalog=cat, as_of=params.as_of),
         audit=audit(bundle, unit, fy=params.fy, as_of=params.as_of),

@@ -301,6 +301,63 @@ class KpiResult(BaseModel):
         return fmt_number(v, decimals=2, grouping=True)
 
 
+# --------------------------------------------------------------------------- the web form
+
+
+class WebFormRow(BaseModel):
+    """One quarter of the web form's table (ผลงาน / ผลประเมินตัวชี้วัด / 2.1 / 2.2).
+
+    Attributes:
+        quarter: 1–4.
+        result: ผลงาน as shown (the unit's figure if it typed one, else the computed one).
+        result_source: ``reported`` (the unit's entry) or ``computed``; ``None``: nothing yet.
+        computed: The system's figure for the quarter.
+        reported: The unit's own figure, if any.
+        comparator: The quarter's plan, or the year's target when the KPI has no plan.
+        comparator_kind: ``plan`` or ``target``.
+        evaluation: ผลประเมินตัวชี้วัด = min(100, result × 100 ÷ comparator).
+        assessment_2_1: The unit's self-assessment (people's entry).
+        assessment_2_2: The สยป. assessment (people's entry).
+        narrative: รายงานผลฯ ไตรมาสที่ n (``None``: not reported, printed "-").
+    """
+
+    model_config = _MODEL
+
+    quarter: int
+    result: float | None = None
+    result_source: Literal["reported", "computed"] | None = None
+    computed: float | None = None
+    reported: float | None = None
+    comparator: float | None = None
+    comparator_kind: Literal["plan", "target"] | None = None
+    evaluation: float | None = None
+    assessment_2_1: float | None = None
+    assessment_2_2: float | None = None
+    narrative: str | None = None
+
+
+class WebForm(BaseModel):
+    """One KPI's web form for the fiscal year (seeds 000 and 002).
+
+    Attributes:
+        kpi: The KPI id.
+        target: ค่าเป้าหมาย.
+        result: ผลงานที่ทำได้ (the latest quarter's result).
+        rows: Quarters 1–4.
+        audit_quarter: The latest quarter สยป. audited (สยป. ตรวจประเมินตัวชี้วัด).
+        audit_score: Its score.
+    """
+
+    model_config = _MODEL
+
+    kpi: str
+    target: float
+    result: float | None = None
+    rows: tuple[WebFormRow, ...]
+    audit_quarter: int | None = None
+    audit_score: float | None = None
+
+
 # --------------------------------------------------------------------------- a unit's KPIs
 
 
@@ -650,6 +707,7 @@ class ReportDocument(BaseModel):
         period: The period covered.
         scorecard: The period's scorecard.
         history: Each KPI's figures for quarters 1 … n.
+        web_forms: Each KPI's web form (quarterly table, assessments, สยป. score).
         validation: The validation results used.
         charts: Complaint chart data, when there are tickets.
         audit: The complaint audit sample (district reports).
@@ -663,6 +721,7 @@ class ReportDocument(BaseModel):
     period: Period
     scorecard: Scorecard
     history: tuple[KpiHistory, ...] = ()
+    web_forms: tuple[WebForm, ...] = ()
     validation: ValidationSummary
     charts: ChartData | None = None
     audit: Audit | None = None
@@ -672,6 +731,10 @@ class ReportDocument(BaseModel):
     def unit(self) -> Unit:
         """The unit reported on."""
         return self.scorecard.unit
+
+    def web_form_of(self, kpi_id: str) -> WebForm | None:
+        """One KPI's web form."""
+        return next((w for w in self.web_forms if w.kpi == kpi_id), None)
 
     def history_of(self, kpi_id: str) -> KpiHistory | None:
         """One KPI's quarterly figures."""

@@ -294,12 +294,51 @@ def scorecard_html(doc: ReportDocument) -> str:
     )
 
 
+def web_form_rows(doc: ReportDocument, kpi_id: str) -> dict[str, Any] | None:
+    """The web form's quarterly table of one KPI, as display strings."""
+    form = doc.web_form_of(kpi_id)
+    if form is None:
+        return None
+
+    def num(v: float | None) -> str:
+        return DASH if v is None else fmt_number(v, decimals=2, grouping=True)
+
+    rows = []
+    for w in form.rows:
+        if w.quarter > doc.period.quarter and w.result is None:
+            continue
+        assessed = (
+            "ยังไม่ประเมิน"
+            if w.assessment_2_1 is None and w.assessment_2_2 is None
+            else f"{num(w.assessment_2_1)} / {num(w.assessment_2_2)}"
+        )
+        rows.append(
+            {
+                "quarter": w.quarter,
+                "result": num(w.result),
+                "source": "ที่หน่วยงานรายงาน" if w.result_source == "reported" else "",
+                "computed": num(w.computed) if w.result_source == "reported" else "",
+                "comparator": f"{'แผน' if w.comparator_kind == 'plan' else 'เป้าหมาย'} {num(w.comparator)}",
+                "evaluation": num(w.evaluation),
+                "assessment": assessed,
+                "narrative": w.narrative if w.narrative else "ยังไม่รายงาน",
+            }
+        )
+    audit = (
+        f"สยป. ตรวจประเมินตัวชี้วัด : ไตรมาสที่ {form.audit_quarter} : {num(form.audit_score)}"
+        if form.audit_quarter is not None
+        else "สยป. ตรวจประเมินตัวชี้วัด : ยังไม่ตรวจประเมิน"
+    )
+    return {"rows": rows, "audit": audit, "target": num(form.target), "result": num(form.result)}
+
+
 def kpi_sections_html(doc: ReportDocument) -> str:
     """Per KPI: definition, formula in words, rubric with the level reached, evidence."""
     L = labels(doc.lang)
     out = []
     for r in doc.scorecard.results:
         row = kpi_row(r, L, doc.lang)
+        row["web_form"] = web_form_rows(doc, r.kpi.id)
         anchor = re.sub(r"[^A-Za-z0-9_-]", "-", r.kpi.id)
         out.append(_render("kpi_section.html.j2", L=L, r=row, anchor=anchor))
     return "\n".join(out)
