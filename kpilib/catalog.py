@@ -300,6 +300,8 @@ class Kpi(BaseModel):
     requirements: tuple[Requirement, ...] = ()
     figures: tuple[KpiFigure, ...] = ()
     charts: tuple[ChartKind, ...] = ("by_quarter",)
+    interpretations_th: tuple[str, ...] = ()
+    assumptions_th: tuple[str, ...] = ()
     note: str | None = None
 
     @property

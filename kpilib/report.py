@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from kpilib import calendar as cal
+from kpilib.catalog import INDICATOR_TYPES_TH, RESULT_LEVELS_TH, Kpi
 from kpilib.document import NO_DATA_TH, KpiResult, ReportDocument
 from kpilib.numbers import DASH, fmt_number
 from kpilib.paths import package_dir
@@ -137,6 +138,31 @@ def style_html() -> str:
 
 # ---------------------------------------------------------------- one KPI, for people
 
+NOT_REPORTED_TH = "ยังไม่รายงาน"
+
+_STRATEGY_FIELDS = (
+    "side_th",
+    "dimension_th",
+    "goal_th",
+    "purpose_th",
+    "policy_th",
+    "strategy_th",
+    "sub_strategy_th",
+    "objective_th",
+    "key_result_th",
+    "indicator_th",
+)
+
+
+def strategy_lines(kpi: Kpi) -> list[str]:
+    """The KPI's links to the BMA strategy (ด้าน / มิติ / เป้าหมาย …), as printed."""
+    return [getattr(kpi.strategy, f) for f in _STRATEGY_FIELDS if getattr(kpi.strategy, f)]
+
+
+def _shorten(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
 
 def value_text(r: KpiResult) -> str:
     """The KPI's value with its unit (``90.96 ร้อยละ``, ``9 โครงการ``) or ``ไม่มีข้อมูล``."""
@@ -228,6 +254,33 @@ def kpi_row(r: KpiResult, L: dict[str, str], lang: str = "th") -> dict[str, Any]
         "rubric": rubric_rows(r),
         "evidence": list(k.evidence_th),
         "figures": [{"label": f.label_th, "text": f.text_th} for f in r.figures],
+        "indicator_type": INDICATOR_TYPES_TH[k.indicator_type],
+        "component": f"{k.component} {k.component_name_th}",
+        "source": f"เอกสาร {k.source.document[:3]}"
+        + (f" ตัวชี้วัดที่ {k.source.number}" if k.source.number else "")
+        + f" ปีงบประมาณ พ.ศ. {k.fiscal_year}",
+        "result_levels": [
+            {"text": text, "ticked": k.result_level == key}
+            for key, text in RESULT_LEVELS_TH.items()
+        ],
+        "strategy": strategy_lines(k),
+        "definition_short": _shorten(k.definition_th, 160),
+        "formula_seed": k.formula_th,
+        "data_source": k.data_source_th or "",
+        "period": k.period_th,
+        "baselines": [
+            {
+                "year": b.fiscal_year,
+                "text": b.text_th or (DASH if b.value is None else fmt_number(b.value)),
+            }
+            for b in k.baseline
+        ],
+        "year_end_summary": NOT_REPORTED_TH,
+        "supporting": NOT_REPORTED_TH,
+        "obstacles": NOT_REPORTED_TH,
+        "evidence_submitted": NOT_REPORTED_TH,
+        "interpretations": list(k.interpretations_th),
+        "assumptions": list(k.assumptions_th),
         "requirements": [
             {
                 "text": q.text_th,

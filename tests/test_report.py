@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 import warnings
@@ -188,3 +189,12 @@ def test_pdf_and_screenshot_of_thai_html(tmp_path):
         assert "รายงานผลการประเมินตัวชี้วัด" in text
     png = render.html_to_png(page, tmp_path / "t.png", width=800, height=400)
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 5000
+
+
+def test_kpi_section_follows_the_indicator_report_form(golden):
+    """Seed 004's form: its section headings, in its order, in every KPI section."""
+    sections = golden["line_document_tracking_more_fy2563"]["form_sections"]
+    out = report.kpi_sections_html(_document())
+    for section in out.split('<section class="kpi-report kpi-section"')[1:]:
+        headings = re.findall(r"<h4>(.*?)</h4>", section)
+        assert headings == sections
