@@ -156,7 +156,8 @@ _STRATEGY_FIELDS = (
 
 def strategy_lines(kpi: Kpi) -> list[str]:
     """The KPI's links to the BMA strategy (ด้าน / มิติ / เป้าหมาย …), as printed."""
-    return [getattr(kpi.strategy, f) for f in _STRATEGY_FIELDS if getattr(kpi.strategy, f)]
+    values = (getattr(kpi.strategy, f) for f in _STRATEGY_FIELDS)
+    return [v for v in values if v and v.strip() not in ("-", "–")]
 
 
 def _shorten(text: str, limit: int) -> str:
