@@ -39,10 +39,12 @@ from kpilib.document import (
     WebForm,
 )
 from kpilib.errors import ParameterError
+from kpilib.forms.reader import read_unit_forms
 from kpilib.fsio import atomic_write_text
 from kpilib.paths import outputs_dir, safe_component
 from kpilib.provenance import git_commit
 from kpilib.scoring import unit_scorecard
+from kpilib.signoff import build_fingerprint, signoff_state
 from kpilib.validation import (
     Finding,
     ValidationReport,
@@ -398,6 +400,9 @@ def build_document(params: ReportParameters) -> ReportDocument:
     ]
     scorecard = scorecards[-1]
     fy_start, _ = cal.fiscal_year_bounds(params.fy)
+    prov = provenance(params, bundle)
+    forms = read_unit_forms(params.data_dir, unit.code, params.fy, params.quarter, catalog=cat)
+    fingerprint = build_fingerprint(scorecard, prov.inputs, forms)
     return ReportDocument(
         lang=params.lang,  # type: ignore[arg-type]
         period=Period(
@@ -413,7 +418,9 @@ def build_document(params: ReportParameters) -> ReportDocument:
         validation=validation_summary(validation.for_unit(unit.code), _relative_source(source)),
         charts=chart_data(bundle, unit, scorecard, catalog=cat, as_of=params.as_of),
         audit=audit(bundle, unit, fy=params.fy, as_of=params.as_of),
-        provenance=provenance(params, bundle),
+        provenance=prov,
+        forms=forms,
+        signoff=signoff_state(params.data_dir, fingerprint),
     )
 
 

@@ -25,9 +25,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from kpilib.catalog import COMPONENTS, Kpi, Unit
+from kpilib.forms.models import UnitForms
 from kpilib.formulas import FormulaResult
 from kpilib.numbers import DASH, fmt_number
 from kpilib.rubric import RubricScore
+from kpilib.signoff import SignoffState
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -712,6 +714,10 @@ class ReportDocument(BaseModel):
         charts: Complaint chart data, when there are tickets.
         audit: The complaint audit sample (district reports).
         provenance: Inputs, code, time.
+        forms: What people entered on the unit's forms (:mod:`kpilib.forms`); ``None`` when
+            the report was built without a data folder.
+        signoff: The sign-off state against the report's input fingerprint
+            (:mod:`kpilib.signoff`); ``None`` likewise.
     """
 
     model_config = _MODEL
@@ -726,6 +732,8 @@ class ReportDocument(BaseModel):
     charts: ChartData | None = None
     audit: Audit | None = None
     provenance: Provenance
+    forms: UnitForms | None = None
+    signoff: SignoffState | None = None
 
     @property
     def unit(self) -> Unit:

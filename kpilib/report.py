@@ -500,6 +500,23 @@ def charts_html(doc: ReportDocument) -> str:
     return "\n".join(parts)
 
 
+def forms_html(doc: ReportDocument) -> str:
+    """What the unit entered on its forms: narratives, declared flags, assessments (2.1, 2.2,
+    สยป.), responsible people, evidence, the project form, and the workbooks' findings."""
+    from kpilib.forms.view import forms_context
+
+    context = forms_context(doc)
+    return "" if context is None else _render("forms.html.j2", **context)
+
+
+def signoff_html(doc: ReportDocument) -> str:
+    """The signature block (reporter, unit head) and the sign-off state against the data."""
+    from kpilib.forms.view import signoff_context
+
+    context = signoff_context(doc)
+    return "" if context is None else _render("signoff.html.j2", **context)
+
+
 _GENERATED = re.compile(r'<span class="generated-at">.*?</span>', re.S)
 
 

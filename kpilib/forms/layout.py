@@ -8,7 +8,7 @@ against its kind and stated limit, and maps it to the field of the same ``key`` 
 Where the data folder keeps the forms (``docs/forms.md``)::
 
     <data>/forms/<FY>/Q<q>/<unit>.xlsx              one filled workbook per unit and quarter
-    <data>/forms/<FY>/evidence/<unit>/<file name>   evidence documents named in the workbooks
+    <data>/forms/<FY>/Q<q>/evidence/<unit>/<file>   evidence documents named in the workbooks
     <data>/signoffs/<FY>/Q<q>/<unit>/*.json         sign-off records (kpilib.signoff)
 """
 
@@ -285,9 +285,9 @@ def quarter_folder(root: Path, fy: int, quarter: int) -> Path:
     return root / str(fy) / f"Q{quarter}"
 
 
-def evidence_folder(data_dir: Path, fy: int, unit: str) -> Path:
-    """``<data>/forms/<FY>/evidence/<unit>``: where a unit's evidence documents are."""
-    return data_dir / FORMS_DIR / str(fy) / EVIDENCE_DIR / unit
+def evidence_folder(data_dir: Path, fy: int, quarter: int, unit: str) -> Path:
+    """``<data>/forms/<FY>/Q<q>/evidence/<unit>``: a unit's evidence documents of a quarter."""
+    return quarter_folder(data_dir / FORMS_DIR, fy, quarter) / EVIDENCE_DIR / unit
 
 
 def cell_text(value: object) -> str:

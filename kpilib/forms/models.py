@@ -113,7 +113,7 @@ class Evidence(BaseModel):
         file_name: The document's file name as the unit wrote it (``None``: not submitted).
         submitted_on: When it was submitted.
         sha256: The file's SHA-256 when the file itself is in the data folder
-            (``forms/<FY>/evidence/<unit>/<file_name>``).
+            (``forms/<FY>/Q<q>/evidence/<unit>/<file_name>``).
         source: Where the row was read.
     """
 

@@ -1,7 +1,7 @@
 """Reading filled form workbooks back from the data folder, with every problem as a finding.
 
 A unit-quarter report reads ``<data>/forms/<FY>/Q<q>/<unit>.xlsx`` for quarters 1 … Q and the
-evidence documents in ``<data>/forms/<FY>/evidence/<unit>/``. Each workbook is checked
+evidence documents in ``<data>/forms/<FY>/Q<q>/evidence/<unit>/``. Each workbook is checked
 (unknown unit or KPI, another unit's or period's workbook, a score outside 0-100, a text over
 its stated length, a value that is not a number/date/drop-down value, a pre-filled cell
 edited) and every problem becomes a :class:`~kpilib.forms.models.FormFinding` naming the file,
@@ -84,9 +84,9 @@ def stray_files(data_dir: str | Path, unit: str, fy: int, quarter: int) -> tuple
     )
 
 
-def evidence_files(data_dir: str | Path, unit: str, fy: int) -> tuple[Path, ...]:
-    """The unit's evidence documents in the data folder."""
-    folder = L.evidence_folder(Path(data_dir), fy, unit)
+def evidence_files(data_dir: str | Path, unit: str, fy: int, quarter: int) -> tuple[Path, ...]:
+    """The unit's evidence documents of a quarter in the data folder."""
+    folder = L.evidence_folder(Path(data_dir), fy, quarter, unit)
     if not folder.is_dir():
         return ()
     return tuple(sorted(p for p in folder.iterdir() if p.is_file() and not _is_temp(p.name)))
@@ -102,7 +102,7 @@ def unit_form_files(data_dir: str | Path, unit: str, fy: int, quarter: int) -> t
         if path.is_file():
             out.append(path)
         out.extend(stray_files(data_dir, unit, fy, q))
-    out.extend(evidence_files(data_dir, unit, fy))
+        out.extend(evidence_files(data_dir, unit, fy, q))
     return tuple(out)
 
 
@@ -731,7 +731,6 @@ def read_unit_forms(
     quarter = cal.require_quarter(quarter)
     cat = catalog or load_catalog()
     kpis = {k.id: k for k in applicable_kpis(cat, unit, fy)}
-    ev_dir = L.evidence_folder(data, fy, unit)
     files: list[FormFile] = []
     findings: list[FormFinding] = []
     entries: list[KpiEntry] = []
@@ -751,6 +750,15 @@ def read_unit_forms(
                     f"{L.workbook_name(unit)} (แฟ้ม Excel .xlsx) แฟ้มนี้จึงไม่ถูกนำมาใช้",
                 )
             )
+        for ev_path in evidence_files(data, unit, fy, q):
+            files.append(
+                FormFile(
+                    path=_relative(ev_path, data),
+                    sha256=sha256_file(ev_path),
+                    kind="evidence",
+                    quarter=q,
+                )
+            )
         path = workbook_path(data, unit, fy, q)
         if not path.is_file():
             continue
@@ -763,7 +771,7 @@ def read_unit_forms(
             quarter=q,
             catalog=cat,
             kpis=kpis,
-            evidence_dir=ev_dir,
+            evidence_dir=L.evidence_folder(data, fy, q, unit),
         ).read()
         files.append(FormFile(path=rel, sha256=sha256_file(path), quarter=q, read=got.read))
         findings.extend(got.findings)
@@ -811,10 +819,6 @@ def read_unit_forms(
         for rep in got.reports:
             reports.setdefault(rep.kpi, {})[rep.report_no] = rep
             project_info.setdefault(rep.kpi, {})
-    for ev_path in evidence_files(data, unit, fy):
-        files.append(
-            FormFile(path=_relative(ev_path, data), sha256=sha256_file(ev_path), kind="evidence")
-        )
     projects = []
     for kpi_id, info in project_info.items():
         k = kpis[kpi_id]

@@ -476,3 +476,78 @@ def write_workbook(
         raise ParameterError(f"{target} already exists; use --force to replace it")
     wb = _Writer(template, fill).build()
     return atomic_write(target, lambda p: wb.save(p))
+
+
+class IssuedForm(BaseModel):
+    """One unit's outcome of :func:`issue_forms`: the workbook written, or why not."""
+
+    model_config = _MODEL
+
+    unit: str
+    path: Path | None = None
+    error: str | None = None
+
+
+def issue_forms(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    fy: int,
+    quarter: int,
+    *,
+    units: tuple[str, ...] | None = None,
+    overwrite: bool = False,
+    catalog: Catalog | None = None,
+) -> list[IssuedForm]:
+    """Write the form workbook of each unit, pre-filled from the data (``kpi forms``).
+
+    Written to ``<out>/<FY>/Q<q>/<unit>.xlsx``; a unit that fails (an existing file, a bad
+    input) is reported in the result and does not stop the others.
+
+    Args:
+        data_dir: The data folder the figures are computed from.
+        out_dir: The output folder.
+        fy: Fiscal year (Buddhist Era).
+        quarter: 1-4.
+        units: Unit codes (default: every unit with KPIs in the fiscal year's plan).
+        overwrite: Replace existing workbooks.
+        catalog: The catalogue (default: :func:`~kpilib.catalog.load_catalog`).
+
+    Raises:
+        ParameterError / ConfigError: A bad fiscal year, quarter or unit (before any file
+            is read).
+    """
+    from kpilib.catalog import load_catalog
+    from kpilib.datasets import load_bundle
+    from kpilib.errors import KpilibError
+    from kpilib.scoring import unit_scorecard
+
+    fy = cal.require_be_year(fy)
+    quarter = cal.require_quarter(quarter)
+    cat = catalog or load_catalog()
+    codes = units or tuple(u.code for u in cat.units_with_kpis(fy))
+    for code in codes:
+        cat.unit(code)  # unknown unit: one clear error before any work
+    if not codes:
+        raise ParameterError(f"no unit has KPIs in the FY {fy} plan; give --unit")
+    bundle = load_bundle(data_dir)
+    issued_at = _now()
+    folder = L.quarter_folder(Path(out_dir), fy, quarter)
+    out = []
+    for code in codes:
+        target = folder / L.workbook_name(code)
+        if target.exists() and not overwrite:
+            out.append(
+                IssuedForm(unit=code, error=f"{target} already exists; use --force to replace it")
+            )
+            continue
+        try:
+            sc = unit_scorecard(code, fy, quarter, bundle=bundle, catalog=cat)
+            if sc.results:
+                template = template_from_scorecard(sc, issued_at=issued_at)
+            else:  # a year without a plan: the catalogue's KPIs of that year, no figures
+                template = blank_template(cat, code, fy, quarter, issued_at=issued_at)
+            path = write_workbook(template, target, overwrite=overwrite)
+            out.append(IssuedForm(unit=code, path=path))
+        except KpilibError as exc:
+            out.append(IssuedForm(unit=code, error=exc.one_line()))
+    return out
