@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from kpilib.catalog import COMPONENTS, Kpi, Unit
-from kpilib.forms.models import UnitForms
+from kpilib.forms.models import (
+    STATUS_OFF_PLAN,
+    STATUS_OFF_TARGET,
+    STATUS_ON_PLAN,
+    STATUS_ON_TARGET,
+    UnitForms,
+)
 from kpilib.formulas import FormulaResult
 from kpilib.numbers import DASH, fmt_number
 from kpilib.rubric import RubricScore
@@ -122,10 +128,10 @@ class StatusFlag(BaseModel):
     def text_th(self) -> str:
         """The flag as the forms word it."""
         if self.kind == "plan":
-            return "เป็นไปตามแผน" if self.met else "ไม่เป็นไปตามแผน"
+            return STATUS_ON_PLAN if self.met else STATUS_OFF_PLAN
         if self.met:
-            return "เป็นไปตามเป้าหมาย"
-        return "ยังไม่ถึงเป้าหมายของปี" if self.year_to_date else "ไม่เป็นไปตามเป้าหมาย"
+            return STATUS_ON_TARGET
+        return "ยังไม่ถึงเป้าหมายของปี" if self.year_to_date else STATUS_OFF_TARGET
 
     @property
     def detail_th(self) -> str:
