@@ -182,3 +182,43 @@ def test_no_signature_says_how_to_sign(tmp_path):
     html = report.signoff_html(_doc(None, state))
     assert "ยังไม่มีการลงนามรับรอง" in html and "kpi sign --unit GOVSEC" in html
     assert fp.digest in html
+
+
+def test_a_milestone_kpi_before_year_end_does_not_contradict_an_on_target_declaration():
+    manual = pd.DataFrame(
+        {
+            "unit_code": ["1032"],
+            "kpi_id": ["district_best_service"],
+            "fiscal_year": [2567],
+            "quarter": [1],
+            "value": [30.0],
+        }
+    )
+    sc = unit_scorecard(
+        "1032", 2567, 1, bundle=_Bundle(manual_results=manual), catalog=CAT,
+        blocked_tables=frozenset(),
+    )  # fmt: skip
+    best = sc.result("district_best_service")
+    [target] = [f for f in best.flags if f.kind == "target"]
+    assert target.year_to_date and not target.met  # 30 % of a 100 % year: "not yet"
+    doc = _doc(None, unit="1032").model_copy(
+        update={
+            "scorecard": sc,
+            "forms": UnitForms(
+                unit="1032",
+                fiscal_year=2567,
+                quarter=1,
+                entries=(
+                    KpiEntry(
+                        unit="1032", kpi="district_best_service", fiscal_year=2567, quarter=1,
+                        declared_on_plan=False, declared_on_target=True,
+                    ),
+                ),
+            ),
+        }
+    )  # fmt: skip
+    html = report.forms_html(doc)
+    section = html.split('id="form-district_best_service"')[1].split('class="form-kpi"')[0]
+    assert "เป็นไปตามเป้าหมาย (หน่วยงานแจ้ง)" in section
+    assert "ขัดกับตัวเลข: ผลที่คำนวณได้ เป็นไปตามแผน" in section  # 30 against a plan of 30
+    assert "ขัดกับตัวเลข: ผลที่คำนวณได้ ไม่เป็นไปตามเป้าหมาย" not in section

@@ -75,22 +75,27 @@ def declared_flags(
     *,
     computed_on_plan: bool | None,
     computed_on_target: bool | None,
+    details: dict[str, str] | None = None,
 ) -> list[dict[str, str]]:
-    """The unit's declared flags as badges; a declaration the figures contradict is marked."""
+    """The unit's declared flags as badges; a declaration the figures contradict is marked
+    (``computed_*`` ``None``: nothing to compare with; ``details``: the comparison in words
+    by ``plan`` / ``target``)."""
     out = []
-    for declared, computed, yes, no in (
-        (on_plan, computed_on_plan, STATUS_ON_PLAN, STATUS_OFF_PLAN),
-        (on_target, computed_on_target, STATUS_ON_TARGET, STATUS_OFF_TARGET),
+    for kind, declared, computed, yes, no in (
+        ("plan", on_plan, computed_on_plan, STATUS_ON_PLAN, STATUS_OFF_PLAN),
+        ("target", on_target, computed_on_target, STATUS_ON_TARGET, STATUS_OFF_TARGET),
     ):
         if declared is None:
             continue
         text = yes if declared else no
         if computed is not None and computed != declared:
+            detail = (details or {}).get(kind)
             out.append(
                 {
                     "text": f"{text} (หน่วยงานแจ้ง)",
                     "css": "bad",
-                    "note": f"ขัดกับตัวเลข: ผลที่คำนวณได้ {yes if computed else no}",
+                    "note": f"ขัดกับตัวเลข: ผลที่คำนวณได้ {yes if computed else no}"
+                    + (f" ({detail})" if detail else ""),
                 }
             )
         else:
@@ -153,11 +158,18 @@ def _kpi_block(r: KpiResult, forms: UnitForms, quarter: int) -> dict[str, Any]:
         narratives.append({"quarter": q, **_cell(None if eq is None else eq.narrative)})
     flags = []
     if e is not None:
+        computed: dict[str, bool | None] = {"plan": r.on_plan, "target": r.target_met}
+        details = {}
+        for f in r.flags:
+            details[f.kind] = f.detail_th
+            if f.year_to_date and not f.met:
+                computed[f.kind] = None  # "not yet" before year-end contradicts no declaration
         flags = declared_flags(
             e.declared_on_plan,
             e.declared_on_target,
-            computed_on_plan=r.on_plan,
-            computed_on_target=r.target_met,
+            computed_on_plan=computed["plan"],
+            computed_on_target=computed["target"],
+            details=details,
         )
     return {
         "anchor": re.sub(r"[^A-Za-z0-9_-]", "-", r.kpi.id),
@@ -184,8 +196,13 @@ def _month_row(
         return f" ({fmt_number(part * 100 / rep.received, decimals=2)} %)"
 
     computed_target = None
+    details = {}
     if rep.progress_pct is not None and target is not None:
         computed_target = target.met(rep.progress_pct)
+        details["target"] = (
+            f"ความก้าวหน้า {fmt_number(rep.progress_pct, decimals=2)} เทียบเป้าหมาย "
+            f"{fmt_number(target.value, grouping=True)}"
+        )
     period = DASH
     if rep.period_start or rep.period_end:
         period = f"{_text(rep.period_start)} – {_text(rep.period_end)}"
@@ -207,6 +224,7 @@ def _month_row(
             rep.declared_on_target,
             computed_on_plan=None,
             computed_on_target=computed_target,
+            details=details,
         ),
         "text": rep.text or "",
     }
