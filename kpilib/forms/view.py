@@ -200,8 +200,8 @@ def _month_row(
     if rep.progress_pct is not None and target is not None:
         computed_target = target.met(rep.progress_pct)
         details["target"] = (
-            f"ความก้าวหน้า {fmt_number(rep.progress_pct, decimals=2)} เทียบเป้าหมาย "
-            f"{fmt_number(target.value, grouping=True)}"
+            f"{fmt_number(rep.progress_pct, decimals=2)} % เทียบเป้าหมาย "
+            f"{fmt_number(target.value, grouping=True)} %"
         )
     period = DASH
     if rep.period_start or rep.period_end:
@@ -274,7 +274,9 @@ def forms_context(doc: ReportDocument) -> dict[str, Any] | None:
                 "read": f.read,
                 "kind": "แบบรายงาน" if f.kind == "workbook" else "หลักฐาน",
             }
-            for f in forms.files
+            for f in sorted(
+                forms.files, key=lambda f: (f.quarter or 0, f.kind != "workbook", f.path)
+            )
         ],
         "reporter": _person(forms.reporter),
         "head": _person(forms.head),
