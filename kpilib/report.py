@@ -386,6 +386,33 @@ def web_form_rows(doc: ReportDocument, kpi_id: str) -> dict[str, Any] | None:
     return {"rows": rows, "audit": audit, "target": num(form.target), "result": num(form.result)}
 
 
+def people_parts(doc: ReportDocument, kpi_id: str) -> dict[str, str]:
+    """The form's people's sections of one KPI (year-end summary, factors, obstacles, evidence
+    submitted), from the latest quarter that reported each; ``ยังไม่รายงาน`` when nobody did."""
+    entries = doc.forms.entries_of(kpi_id) if doc.forms is not None else ()
+
+    def latest(field: str) -> str:
+        values = [getattr(e, field) for e in sorted(entries, key=lambda e: e.quarter)]
+        values = [v for v in values if v]
+        return values[-1] if values else NOT_REPORTED_TH
+
+    q4 = [e for e in entries if e.quarter == 4 and e.narrative]
+    submitted = [
+        f"{ev.file_name}"
+        + (f" ({cal.format_thai_date(ev.submitted_on)})" if ev.submitted_on else "")
+        + (" ✓ ตรวจพบแฟ้ม" if ev.sha256 else "")
+        for e in entries
+        for ev in e.evidence
+        if ev.submitted
+    ]
+    return {
+        "year_end_summary": q4[0].narrative if q4 else NOT_REPORTED_TH,  # type: ignore[dict-item]
+        "supporting": latest("factors"),
+        "obstacles": latest("obstacles"),
+        "evidence_submitted": "; ".join(submitted) if submitted else NOT_REPORTED_TH,
+    }
+
+
 def kpi_sections_html(doc: ReportDocument) -> str:
     """Per KPI: definition, formula in words, rubric with the level reached, evidence."""
     L = labels(doc.lang)
@@ -393,6 +420,7 @@ def kpi_sections_html(doc: ReportDocument) -> str:
     for r in doc.scorecard.results:
         row = kpi_row(r, L, doc.lang)
         row["web_form"] = web_form_rows(doc, r.kpi.id)
+        row.update(people_parts(doc, r.kpi.id))
         anchor = re.sub(r"[^A-Za-z0-9_-]", "-", r.kpi.id)
         out.append(_render("kpi_section.html.j2", L=L, r=row, anchor=anchor))
     return "\n".join(out)
