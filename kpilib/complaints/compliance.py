@@ -37,7 +37,7 @@ from kpilib.complaints.days import (
     require_columns,
     to_date,
 )
-from kpilib.complaints.events import EventLog
+from kpilib.complaints.events import EventLog, Events
 from kpilib.complaints.rules import (
     ACCEPT_BUSINESS_DAYS,
     ACCEPTED,
@@ -53,6 +53,7 @@ from kpilib.errors import SchemaError
 
 _MIN_PLAUSIBLE_DAY = day_number(dt.date(1990, 1, 1))
 _NO_SEC = np.iinfo(np.int64).min
+_MAX_SEC = np.iinfo(np.int64).max
 
 
 def _order_by(group: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -119,22 +120,19 @@ def place_tickets(log: EventLog, tickets: pd.DataFrame | None) -> Placement:
     """Receipt of each ticket: its first ``forwarded`` event (by time), else ``created_at``."""
     n = log.n_tickets
     fw = log.of_kind(FORWARDED)
-    t_fw = log.ticket[fw]
-    first_sec = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_sec, t_fw, log.sec[fw])
-    is_first = log.sec[fw] == first_sec[t_fw]
-    first_entry = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_entry, t_fw[is_first], fw[is_first])  # earliest row among ties
-    has_fw = first_entry < np.iinfo(np.int64).max
-    entries = first_entry[has_fw]
-    received = np.full(n, NEVER, dtype=np.int64)
-    received[has_fw] = log.day[entries]
-    received_sec = np.full(n, _NO_SEC, dtype=np.int64)
-    received_sec[has_fw] = log.sec[entries]
-
-    unit = np.full(n, -1, dtype=np.int64)
-    unit[has_fw], values = log.unit_at(entries)
-    unit_values = list(values)
+    first_sec = np.full(n, _MAX_SEC, dtype=np.int64)
+    np.minimum.at(first_sec, fw.ticket, fw.sec)
+    is_first = np.flatnonzero(fw.sec == first_sec[fw.ticket])
+    first = np.full(n, _MAX_SEC, dtype=np.int64)
+    np.minimum.at(first, fw.ticket[is_first], is_first)  # the earliest row among ties
+    has_fw = first < _MAX_SEC
+    entries = first[has_fw]
+    received = np.full(n, NEVER, dtype=np.int32)
+    received[has_fw] = fw.day[entries]
+    received_sec = np.where(has_fw, first_sec, _NO_SEC)
+    unit = np.full(n, -1, dtype=np.int32)
+    unit[has_fw] = log.forwarded_units[entries]
+    unit_values = list(log.unit_values)
 
     ids: list[Any] = []
     if not has_fw.all():
@@ -196,11 +194,12 @@ def select_window(log: EventLog, placed: Placement, *, fy: int | None, as_of: An
         SchemaError: If an event is dated before 1990 (not plausible).
     """
     bounds = cal.fiscal_year_bounds(fy) if fy is not None else None
-    if log.day.size and int(log.day.min()) < _MIN_PLAUSIBLE_DAY:
+    span = log.day_range()
+    if span is not None and span[0] < _MIN_PLAUSIBLE_DAY:
         raise SchemaError(
             "event timestamps before 1990 are not plausible", file="events", column="timestamp"
         )
-    max_day = int(log.day.max()) if log.day.size else day_number(dt.date.today())
+    max_day = span[1] if span is not None else day_number(dt.date.today())
     if as_of is not None:
         cutoff = to_date(as_of, "as_of")
         if bounds is not None:
@@ -212,8 +211,8 @@ def select_window(log: EventLog, placed: Placement, *, fy: int | None, as_of: An
     cut = day_number(cutoff)
     lo = day_number(bounds[0]) if bounds is not None else -(10**8)
     sel = np.flatnonzero((placed.received >= lo) & (placed.received <= cut))
-    position = np.full(log.n_tickets, -1, dtype=np.int64)
-    position[sel] = np.arange(sel.size)
+    position = np.full(log.n_tickets, -1, dtype=np.int32)
+    position[sel] = np.arange(sel.size, dtype=np.int32)
     everything = sel.size == log.n_tickets
     return Window(cutoff, cut, sel, position, max(max_day, cut), everything)
 
@@ -232,11 +231,32 @@ class Step1:
     fail_on: np.ndarray  # the deadline missed first, NEVER if none
 
 
+@dataclass(frozen=True)
+class _Picked:
+    """Events of one kind whose ticket is evaluated: their tickets' positions, and a filter
+    for the events' other arrays (None when every ticket is evaluated)."""
+
+    pos: np.ndarray
+    keep: np.ndarray | None
+
+    def __call__(self, a: np.ndarray) -> np.ndarray:
+        return a if self.keep is None else a[self.keep]
+
+
+def _pick(log: EventLog, window: Window, kind: int) -> tuple[Events, _Picked]:
+    ev = log.of_kind(kind)
+    if window.everything:
+        return ev, _Picked(ev.ticket, None)
+    pos = window.position[ev.ticket]
+    keep = pos >= 0
+    return ev, _Picked(pos[keep], keep)
+
+
 def _first_day(log: EventLog, window: Window, kinds: tuple[int, ...]) -> np.ndarray:
-    out = np.full(window.tickets.size, NEVER, dtype=np.int64)
+    out = np.full(window.tickets.size, NEVER, dtype=np.int32)
     for k in kinds:
-        e, pos = _entries_in_window(log, window, k)
-        np.minimum.at(out, pos, log.day[e].astype(np.int64))  # same dtypes: the fast loop
+        ev, p = _pick(log, window, k)
+        np.minimum.at(out, p.pos, p(ev.day))  # int32 both: numpy's fast loop
     return out
 
 
@@ -323,43 +343,35 @@ class States:
         return out
 
 
-def _entries_in_window(log: EventLog, window: Window, kind: int) -> tuple[np.ndarray, np.ndarray]:
-    """Entries of one kind whose ticket is evaluated, and those tickets' positions."""
-    e = log.of_kind(kind)
-    if window.everything:
-        return e, log.ticket[e].astype(np.int64)
-    pos = window.position[log.ticket[e]]
-    inside = pos >= 0
-    return e[inside], pos[inside]
-
-
 def track_states(log: EventLog, placed: Placement, window: Window) -> tuple[States, np.ndarray]:
     """Finished / reopened per evaluated ticket; also the last finished day by the cut-off."""
     n = window.tickets.size
     span = window.last_day + 2
-    fin, fin_pos = _entries_in_window(log, window, FINISHED)
-    fin_day = log.day[fin].astype(np.int64)
-    first_finished = np.full(n, NEVER, dtype=np.int64)
-    np.minimum.at(first_finished, fin_pos, fin_day)
+    fin, pf = _pick(log, window, FINISHED)
+    fin_day = pf(fin.day)
+    first_finished = np.full(n, NEVER, dtype=np.int32)
+    np.minimum.at(first_finished, pf.pos, fin_day)
     # the initial open period ends at the first finished event strictly after receipt
-    rec_sec = placed.received_sec[window.tickets]
-    after = log.sec[fin] > rec_sec[fin_pos]
-    end = np.full(n, NEVER, dtype=np.int64)
-    np.minimum.at(end, fin_pos[after], fin_day[after])
-    last_finished = np.full(n, -1, dtype=np.int64)
+    after = pf(fin.sec) > placed.received_sec[window.tickets][pf.pos]
+    end = np.full(n, NEVER, dtype=np.int32)
+    np.minimum.at(end, pf.pos[after], fin_day[after])
+    last_finished = np.full(n, -1, dtype=np.int32)
     by_cut = fin_day <= window.cut
-    np.maximum.at(last_finished, fin_pos[by_cut], fin_day[by_cut])
+    np.maximum.at(last_finished, pf.pos[by_cut], fin_day[by_cut])
 
-    reo, reo_pos = _entries_in_window(log, window, REOPENED)
+    reo, pr = _pick(log, window, REOPENED)
     reopened = np.zeros(n, dtype=bool)
-    reopened[reo_pos] = True
-    # the state events of reopened tickets, in time order per ticket
-    e = np.sort(np.concatenate([fin[reopened[fin_pos]], reo]))  # input order breaks ties
-    pos = window.position[log.ticket[e]]
-    order = _order_by(pos, log.sec[e])
-    e, pos = e[order], pos[order]
-    keys = pos * span + log.day[e]
-    states = States(first_finished, end, reopened, keys, log.kind[e] == FINISHED, span)
+    reopened[pr.pos] = True
+    # the state events of reopened tickets, in time order per ticket (input order on ties)
+    cf = reopened[pf.pos]
+    pos = np.concatenate([pf.pos[cf], pr.pos]).astype(np.int64)
+    sec = np.concatenate([pf(fin.sec)[cf], pr(reo.sec)])
+    day = np.concatenate([fin_day[cf], pr(reo.day)])
+    is_fin = np.concatenate([np.ones(int(cf.sum()), dtype=bool), np.zeros(pr.pos.size, dtype=bool)])
+    order = np.argsort(np.concatenate([pf(fin.row)[cf], pr(reo.row)]), kind="stable")
+    order = order[_order_by(pos[order], sec[order])]
+    keys = pos[order] * span + day[order]
+    states = States(first_finished, end, reopened, keys, is_fin[order], span)
     return states, last_finished
 
 
@@ -379,8 +391,21 @@ class Step2Input:
 
 
 def _progress(log: EventLog, window: Window) -> tuple[np.ndarray, np.ndarray]:
-    e, pos = _entries_in_window(log, window, PROGRESS)
-    return pos, log.day[e].astype(np.int64)
+    ev, p = _pick(log, window, PROGRESS)
+    return p.pos, p(ev.day)
+
+
+def _ordered(
+    log: EventLog, window: Window, kind: int, wanted: np.ndarray
+) -> tuple[Events, np.ndarray]:
+    """Events of one kind of the wanted tickets, ordered by ticket then time (input order on
+    ties), with their tickets' positions."""
+    ev, p = _pick(log, window, kind)
+    keep = wanted[p.pos]
+    pos = p.pos[keep].astype(np.int64)
+    sec, day = p(ev.sec)[keep], p(ev.day)[keep].astype(np.int64)
+    order = _order_by(pos, sec)
+    return Events(pos[order], day[order], sec[order]), pos[order]
 
 
 def _periods(
@@ -390,24 +415,15 @@ def _periods(
     finished event strictly after its start."""
     wanted = np.zeros(window.tickets.size, dtype=bool)
     wanted[tickets] = True
-    reo, reo_pos = _entries_in_window(log, window, REOPENED)
-    keep = wanted[reo_pos]
-    reo, reo_pos = reo[keep], reo_pos[keep]
-    order = _order_by(reo_pos, log.sec[reo])
-    reo, reo_pos = reo[order], reo_pos[order]
-    reo_day = log.day[reo].astype(np.int64)
+    reo, reo_pos = _ordered(log, window, REOPENED, wanted)
+    fin, fin_pos = _ordered(log, window, FINISHED, wanted)
     p_ticket = np.concatenate([tickets, reo_pos])
-    p_start = np.concatenate([inp.received[tickets], reo_day])
-    p_sec = np.concatenate([inp.received_sec[tickets], log.sec[reo]])
-    p_grace = np.concatenate([inp.grace[tickets], days.add(reo_day, FIRST_PROGRESS_BUSINESS_DAYS)])
-    fin, fin_pos = _entries_in_window(log, window, FINISHED)
-    keep = wanted[fin_pos]
-    fin, fin_pos = fin[keep], fin_pos[keep]
-    order = _order_by(fin_pos, log.sec[fin])
-    fin, fin_pos = fin[order], fin_pos[order]
-    nxt = _next_after(fin_pos, log.sec[fin], p_ticket, p_sec)
+    p_start = np.concatenate([inp.received[tickets], reo.day])
+    p_sec = np.concatenate([inp.received_sec[tickets], reo.sec])
+    p_grace = np.concatenate([inp.grace[tickets], days.add(reo.day, FIRST_PROGRESS_BUSINESS_DAYS)])
+    nxt = _next_after(fin_pos, fin.sec, p_ticket, p_sec)
     p_end = np.full(p_ticket.size, NEVER, dtype=np.int64)
-    p_end[nxt >= 0] = log.day[fin[nxt[nxt >= 0]]]
+    p_end[nxt >= 0] = fin.day[nxt[nxt >= 0]]
     return s2.Periods(p_ticket, p_start, p_grace, p_end)
 
 
@@ -420,7 +436,7 @@ def checkpoint_rows(
     wanted = np.zeros(window.tickets.size, dtype=bool)
     wanted[tickets] = True
     keep = wanted[upd_pos]
-    keys = np.sort(upd_pos[keep] * inp.span + upd_day[keep])
+    keys = np.sort(upd_pos[keep].astype(np.int64) * inp.span + upd_day[keep])
     return s2.expand_checkpoints(
         inp.cps, periods, cut=inp.cut, n=window.tickets.size, update_keys=keys, span=inp.span
     )

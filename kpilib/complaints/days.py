@@ -152,21 +152,32 @@ class DayTable:
         self.is_bd = bc.is_business_day_array(days)
         self.cum = np.cumsum(self.is_bd)  # business days in [lo, d]
         self.business_days = np.flatnonzero(self.is_bd) + lo  # the k-th business day (0-based)
+        self._add: dict[int, np.ndarray] = {}
 
     def _inside(self, d: np.ndarray) -> np.ndarray:
         return (d >= self.lo) & (d < self.lo + self.size)
 
+    def _add_table(self, n: int) -> np.ndarray:
+        """``add(d, n)`` for every day of the table (NEVER where the answer is beyond it)."""
+        if n not in self._add:
+            k = self.cum - 1 + n if n > 0 else self.cum - self.is_bd
+            out = np.full(self.size, NEVER, dtype=np.int64)
+            fits = k < self.business_days.size
+            out[fits] = self.business_days[k[fits]]
+            self._add[n] = out
+        return self._add[n]
+
     def add(self, d: np.ndarray, n: int) -> np.ndarray:
         """The n-th business day counted from the day after each day (n = 0: roll forward)."""
         d = np.asarray(d, dtype=np.int64)
-        out = np.full(d.shape, NEVER, dtype=np.int64)
-        ok = self._inside(d)
-        idx = d[ok] - self.lo
-        k = self.cum[idx] - 1 + n if n > 0 else self.cum[idx] - self.is_bd[idx]
-        fits = k < self.business_days.size
-        where = np.flatnonzero(ok)
-        out[where[fits]] = self.business_days[k[fits]]
-        rest = (d < NEVER) & (out >= NEVER)
+        table = self._add_table(n)
+        if d.size and int(d.min()) >= self.lo and int(d.max()) < self.lo + self.size:
+            out = table[d - self.lo]  # one gather
+        else:
+            out = np.full(d.shape, NEVER, dtype=np.int64)
+            ok = self._inside(d)
+            out[ok] = table[d[ok] - self.lo]
+        rest = (out >= NEVER) & (d < NEVER)
         if rest.any():  # outside the table: ask the calendar directly
             res = self.bc.add_business_days_array(_as_days64(d[rest]), n)
             out[rest] = res.astype(np.int64)

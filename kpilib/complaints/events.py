@@ -18,7 +18,6 @@ held, never the whole table.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ import pyarrow.compute as pc
 from kpilib.complaints.days import NEVER, bangkok_seconds, days_of_seconds, require_columns
 from kpilib.complaints.grouping import codes
 from kpilib.complaints.parquet import dictionary_indices, epoch_seconds, open_columns, plain
-from kpilib.complaints.rules import EVENT_TYPES
+from kpilib.complaints.rules import EVENT_TYPES, FINISHED, FORWARDED, REOPENED
 from kpilib.errors import SchemaError
 
 #: The columns of the canonical events table the engine reads.
@@ -42,51 +41,55 @@ _KNOWN = {v: i for i, v in enumerate(EVENT_TYPES)}
 
 @dataclass(frozen=True)
 class TicketIds:
-    """A ticket-id column numbered: ``number[i]`` of row i (-1 missing), and the ids back."""
+    """How many tickets were numbered, and their ids back from ticket numbers."""
 
-    number: np.ndarray
     count: int
     make: Callable[[np.ndarray], Any]  # ticket numbers -> id column
 
 
 class _RunNumbering:
-    """Numbers ticket ids chunk by chunk: runs of equal ids, then tickets from the runs."""
+    """Numbers ticket ids chunk by chunk: runs of equal ids, then tickets from the runs.
 
-    def __init__(self, n: int) -> None:
-        self.run = np.empty(n, dtype=np.int32)  # run number per row
+    ``add`` returns each row's run number; after ``finish``, ``remap`` maps run numbers to
+    ticket numbers (None when they are the same: ids sorted, no hashing needed).
+    """
+
+    def __init__(self) -> None:
         self.heads: list[pa.Array] = []  # first id of each run
-        self.filled = 0
         self.runs = 0
+        self.remap: np.ndarray | None = None
         self._last: pa.Array | None = None
 
-    def add(self, ids: pa.Array) -> None:
+    def add(self, ids: pa.Array) -> np.ndarray:
         m = len(ids)
         if m == 0:
-            return
+            return np.zeros(0, dtype=np.int32)
         change = np.empty(m, dtype=bool)
         change[1:] = np.asarray(pc.not_equal(ids.slice(1), ids.slice(0, m - 1)), dtype=bool)
         change[0] = self._last is None or not pc.equal(ids.slice(0, 1), self._last)[0].as_py()
-        local = np.cumsum(change, dtype=np.int64)
-        self.run[self.filled : self.filled + m] = local + (self.runs - 1)
+        run = np.cumsum(change, dtype=np.int32)
+        run += self.runs - 1
         starts = np.flatnonzero(change)
         if starts.size:
             self.heads.append(ids.take(pa.array(starts)))
         self.runs += int(starts.size)
-        self.filled += m
         self._last = ids.slice(m - 1, 1)
+        return run
 
     def finish(self, dtype: Any) -> TicketIds:
-        heads = pa.chunked_array(self.heads, type=self.heads[0].type) if self.heads else None
         r = self.runs
-        if r == 0 or heads is None:
-            return TicketIds(self.run[: self.filled], 0, lambda c: pd.array([], dtype=dtype))
+        if r == 0:
+            empty = pd.array([], dtype=dtype)
+            return TicketIds(0, empty.take)
+        heads = pa.chunked_array(self.heads, type=self.heads[0].type)
+        self.heads = []
         increasing = r == 1 or pc.all(pc.less(heads.slice(0, r - 1), heads.slice(1))).as_py()
         if increasing:
             values = pd.Series(heads, dtype=dtype).array
-        else:
-            run_ticket, values = pd.factorize(pd.Series(heads, dtype=dtype))
-            np.take(run_ticket.astype(np.int32), self.run, out=self.run)
-        return TicketIds(self.run[: self.filled], len(values), values.take)
+            return TicketIds(r, values.take)
+        run_ticket, values = pd.factorize(pd.Series(heads, dtype=dtype))
+        self.remap = run_ticket.astype(np.int32)
+        return TicketIds(len(values), values.take)
 
 
 def _is_arrow_string(dtype: Any) -> bool:
@@ -98,22 +101,29 @@ def _is_arrow_string(dtype: Any) -> bool:
     return False
 
 
-def number_tickets(col: pd.Series) -> TicketIds:
-    """Number the tickets of an id column (see the module docstring for the fast layouts)."""
+def number_tickets(col: pd.Series) -> tuple[np.ndarray, TicketIds]:
+    """Number the tickets of an id column: (ticket number per row, -1 if missing; the ids).
+
+    See the module docstring for the layouts numbered without hashing.
+    """
     if isinstance(col.dtype, pd.CategoricalDtype):
         dtype = col.dtype
         num = col.cat.codes.to_numpy().astype(np.int32)
-        return TicketIds(
-            num, len(dtype.categories), lambda c: pd.Categorical.from_codes(c, dtype=dtype)
+        return num, TicketIds(
+            len(dtype.categories), lambda c: pd.Categorical.from_codes(c, dtype=dtype)
         )
     if len(col) > 1 and _is_arrow_string(col.dtype) and not col.hasnans:
-        numbering = _RunNumbering(len(col))
+        numbering = _RunNumbering()
         arr = pa.array(col)  # the column's own Arrow buffers, no copy
-        for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        runs = [
             numbering.add(chunk)
-        return numbering.finish(col.dtype)
+            for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr])
+        ]
+        ids = numbering.finish(col.dtype)
+        run = np.concatenate(runs)
+        return (run if numbering.remap is None else numbering.remap[run]), ids
     num, values = codes(col, as_object=False)
-    return TicketIds(num.astype(np.int32), len(values), values.take)
+    return num.astype(np.int32), TicketIds(len(values), values.take)
 
 
 def _kind_lut(values: Iterable[Any]) -> np.ndarray:
@@ -142,58 +152,128 @@ def _event_kinds(col: pd.Series) -> np.ndarray:
     return full[c]
 
 
-UnitLookup = Callable[[np.ndarray], tuple[np.ndarray, list[str]]]
+@dataclass(frozen=True)
+class Events:
+    """The events of one kind, in input order.
+
+    Attributes:
+        ticket: Ticket number (int32).
+        day: Bangkok day number (int32).
+        sec: UTC epoch seconds (int64), for the kinds whose order within a ticket matters
+            (forwarded, finished, reopened); None for the others.
+        row: Input row (int64) of finished / reopened events, to break ties in time; else None.
+    """
+
+    ticket: np.ndarray
+    day: np.ndarray
+    sec: np.ndarray | None = None
+    row: np.ndarray | None = None
+
+    @property
+    def size(self) -> int:
+        """How many events."""
+        return int(self.ticket.size)
+
+
+_TIMED = (FORWARDED, FINISHED, REOPENED)  # kinds whose second is kept
+_ROWED = (FINISHED, REOPENED)  # kinds whose input row is kept
+
+
+class _Partition:
+    """Splits decoded rows into one :class:`Events` per kind, chunk by chunk.
+
+    Each kind's arrays are allocated for all ``n`` rows up front and filled in order: the
+    pages never written are never resident, and no chunk is copied twice (no concatenation).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = [0] * len(EVENT_TYPES)
+        self.ticket = [np.empty(n, dtype=np.int32) for _ in EVENT_TYPES]
+        self.day = [np.empty(n, dtype=np.int32) for _ in EVENT_TYPES]
+        self.sec = {k: np.empty(n, dtype=np.int64) for k in _TIMED}
+        self.row = {k: np.empty(n, dtype=np.int64) for k in _ROWED}
+        self.unit = np.empty(n, dtype=np.int64)
+
+    def add(
+        self,
+        ticket: np.ndarray,
+        kind: np.ndarray,
+        sec: np.ndarray,
+        unit: np.ndarray | None,
+        first_row: int,
+    ) -> None:
+        day = days_of_seconds(sec)
+        usable = (ticket >= 0) & (day < NEVER)
+        if not usable.all():
+            kind = np.where(usable, kind, -1)
+        for k in range(len(EVENT_TYPES)):
+            idx = np.flatnonzero(kind == k)
+            part = slice(self.n[k], self.n[k] + idx.size)
+            self.ticket[k][part] = ticket[idx]
+            self.day[k][part] = day[idx]
+            if k in _TIMED:
+                self.sec[k][part] = sec[idx]
+            if k in _ROWED:
+                self.row[k][part] = idx + first_row
+            if k == FORWARDED:
+                self.unit[part] = idx + first_row if unit is None else unit[idx]
+            self.n[k] += idx.size
+
+    def finish(self, remap: np.ndarray | None) -> tuple[list[Events], np.ndarray]:
+        """The events per kind (ticket numbers mapped through ``remap``) and, per forwarded
+        event, its unit (or its input row when the units are looked up later)."""
+        out = []
+        for k, m in enumerate(self.n):
+            ticket = self.ticket[k][:m]
+            if remap is not None:
+                np.take(remap, ticket, out=ticket)
+            out.append(
+                Events(
+                    ticket,
+                    self.day[k][:m],
+                    self.sec[k][:m] if k in _TIMED else None,
+                    self.row[k][:m] if k in _ROWED else None,
+                )
+            )
+        return out, self.unit[: self.n[FORWARDED]]
+
+
+_EMPTY32 = np.zeros(0, dtype=np.int32)
 
 
 @dataclass(frozen=True)
 class EventLog:
-    """One entry per usable event (a ticket id, a known kind and a timestamp), as arrays.
+    """The usable events (a ticket id, a known kind and a timestamp), one array set per kind.
+
+    Only what the rules read is kept: the unit of forwarded events, the second of forwarded,
+    finished and reopened events (their order within a ticket matters), the day of all.
 
     Attributes:
-        ticket: Ticket number per entry (0 .. ``ids.count - 1``).
-        kind: Index into :data:`EVENT_TYPES` (0 forwarded … 4 reopened).
-        day: Bangkok day number.
-        sec: UTC epoch seconds (orders events within a ticket).
+        kinds: :class:`Events` per kind, indexed like :data:`EVENT_TYPES`.
         ids: The ticket numbering (ids back from numbers).
-        unit_at: Unit codes of some entries: ``(codes, values)``.
+        forwarded_units: Unit code index of each forwarded event.
+        unit_values: Unit codes.
     """
 
-    ticket: np.ndarray
-    kind: np.ndarray
-    day: np.ndarray
-    sec: np.ndarray
+    kinds: tuple[Events, ...]
     ids: TicketIds
-    unit_at: UnitLookup
+    forwarded_units: np.ndarray
+    unit_values: list[str]
 
     @property
     def n_tickets(self) -> int:
         """How many ticket numbers there are."""
         return self.ids.count
 
-    def of_kind(self, kind: int) -> np.ndarray:
-        """Entries of one event kind (found once, then kept)."""
-        return self._by_kind[kind]
+    def of_kind(self, kind: int) -> Events:
+        """The events of one kind (0 forwarded … 4 reopened)."""
+        return self.kinds[kind]
 
-    @functools.cached_property
-    def _by_kind(self) -> dict[int, np.ndarray]:
-        return {k: np.flatnonzero(self.kind == k) for k in range(len(EVENT_TYPES))}
-
-    @classmethod
-    def _of(
-        cls,
-        ids: TicketIds,
-        kind: np.ndarray,
-        sec: np.ndarray,
-        unit_at: Callable[[np.ndarray], tuple[np.ndarray, list[str]]],
-    ) -> EventLog:
-        day = days_of_seconds(sec)
-        ok = (ids.number >= 0) & (kind >= 0) & (day < NEVER)
-        if ok.all():
-            return cls(ids.number, kind, day, sec, ids, unit_at)
-        rows = np.flatnonzero(ok)
-        return cls(
-            ids.number[rows], kind[rows], day[rows], sec[rows], ids, lambda e: unit_at(rows[e])
-        )
+    def day_range(self) -> tuple[int, int] | None:
+        """First and last day of any event (None without events)."""
+        lows = [int(e.day.min()) for e in self.kinds if e.size]
+        highs = [int(e.day.max()) for e in self.kinds if e.size]
+        return (min(lows), max(highs)) if lows else None
 
     @classmethod
     def from_frame(cls, events: pd.DataFrame) -> EventLog:
@@ -205,67 +285,56 @@ class EventLog:
         require_columns(events, "events", EVENT_COLUMNS)
         kind = _event_kinds(events["event"])
         sec = bangkok_seconds(events["timestamp"], table="events", column="timestamp")
-        ids = number_tickets(events["ticket_id"])
+        number, ids = number_tickets(events["ticket_id"])
+        part = _Partition(len(events))
+        part.add(number, kind, sec, None, 0)
+        kinds, fw_rows = part.finish(None)
         col = events["unit_code"]
-
-        def unit_at(rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
-            if isinstance(col.dtype, pd.CategoricalDtype):
-                return col.cat.codes.to_numpy()[rows].astype(np.int64), [
-                    str(u) for u in col.cat.categories
-                ]
-            c, values = pd.factorize(col.take(rows), use_na_sentinel=True)
-            return c.astype(np.int64), [str(u) for u in values]
-
-        return cls._of(ids, kind, sec, unit_at)
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            units = col.cat.codes.to_numpy()[fw_rows].astype(np.int32)
+            values = [str(u) for u in col.cat.categories]
+        else:  # the forwarded rows only: a fifth of the strings
+            c, uniques = pd.factorize(col.take(fw_rows), use_na_sentinel=True)
+            units, values = c.astype(np.int32), [str(u) for u in uniques]
+        return cls(tuple(kinds), ids, units, values)
 
     @classmethod
     def from_parquet(cls, path: str | Path, *, batch_rows: int = 1 << 20) -> EventLog:
         """Read the canonical events table from Parquet, one batch of rows at a time.
 
         Only ``ticket_id, unit_code, event, timestamp`` are read; units and event names are
-        read dictionary-encoded (no string per row), ids compared in Arrow.
+        read dictionary-encoded (no string per row), ids compared in Arrow, and each batch
+        is reduced to the arrays above before the next is read.
 
         Raises:
             InputError: The file is missing or unreadable.
             SchemaError: A column is missing, an unknown event, naive timestamps.
         """
         pf = open_columns(path, EVENT_COLUMNS, dictionary=("unit_code", "event"))
-        n = pf.metadata.num_rows
-        numbering = _RunNumbering(n)
-        kind = np.empty(n, dtype=np.int8)
-        sec = np.empty(n, dtype=np.int64)
-        unit = np.empty(n, dtype=np.int32)
+        numbering = _RunNumbering()
+        part = _Partition(pf.metadata.num_rows)
         unit_values: list[str] = []
         unit_pos: dict[str, int] = {}
         at = 0
         id_type = None
         for batch in pf.iter_batches(batch_size=batch_rows, columns=list(EVENT_COLUMNS)):
-            m = batch.num_rows
             ids = plain(batch.column("ticket_id"))
-            id_type = ids.type
             if ids.null_count:
                 raise SchemaError("missing ticket_id", file=str(path), column="ticket_id")
-            numbering.add(ids)
+            id_type = ids.type
+            run = numbering.add(ids)
             ev = batch.column("event")
-            lut = _kind_lut(ev.dictionary.to_pylist())
-            kind[at : at + m] = lut[dictionary_indices(ev)]
+            kind = _kind_lut(ev.dictionary.to_pylist())[dictionary_indices(ev)]
             units = batch.column("unit_code")
-            ulut = []
-            for u in units.dictionary.to_pylist():
-                key = str(u)
-                if key not in unit_pos:
-                    unit_pos[key] = len(unit_values)
-                    unit_values.append(key)
-                ulut.append(unit_pos[key])
-            unit[at : at + m] = np.array([*ulut, -1], dtype=np.int32)[dictionary_indices(units)]
-            sec[at : at + m] = epoch_seconds(batch.column("timestamp"), path)
-            at += m
+            lut = [unit_pos.setdefault(str(u), len(unit_pos)) for u in units.dictionary.to_pylist()]
+            unit_values += [str(u) for u in list(unit_pos)[len(unit_values) :]]
+            unit = np.array([*lut, -1], dtype=np.int32)[dictionary_indices(units)]
+            part.add(run, kind, epoch_seconds(batch.column("timestamp"), path), unit, at)
+            at += batch.num_rows
         ids = numbering.finish(_id_dtype(id_type))
-
-        def unit_at(rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
-            return unit[rows].astype(np.int64), unit_values
-
-        return cls._of(ids, kind, sec, unit_at)
+        kinds, units = part.finish(numbering.remap)
+        pa.default_memory_pool().release_unused()  # Arrow's decoding buffers, back to the OS
+        return cls(tuple(kinds), ids, units, unit_values)
 
 
 def _id_dtype(arrow_type: Any) -> Any:

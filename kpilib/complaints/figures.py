@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from kpilib.complaints.days import (
     require_columns,
     to_date,
 )
-from kpilib.complaints.grouping import codes, group_counts, pct, state_basis, unit_index
+from kpilib.complaints.grouping import UnitIndex, codes, pct, state_basis, unit_index
 from kpilib.complaints.parquet import dictionary_indices, epoch_seconds, open_columns
 from kpilib.complaints.rules import AGEING_BUCKETS, FINISHED_STATE, NO_TAG
 from kpilib.errors import ParameterError
@@ -53,6 +53,7 @@ class TicketArrays:
     ucode: np.ndarray
     uvalues: np.ndarray
     traffy: np.ndarray  # source names Traffy
+    _by_unit: tuple[tuple[str, ...], UnitIndex] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, tickets: pd.DataFrame) -> TicketArrays:
@@ -143,6 +144,13 @@ class TicketArrays:
         """The arrays of a tickets table (decoded once; arrays pass through)."""
         return tickets if isinstance(tickets, TicketArrays) else cls.of(tickets)
 
+    def by_unit(self, units: Sequence[str]) -> UnitIndex:
+        """The rows' units mapped to ``units`` (kept for the last list asked)."""
+        key = tuple(units)
+        if self._by_unit is None or self._by_unit[0] != key:
+            object.__setattr__(self, "_by_unit", (key, UnitIndex(self.ucode, self.uvalues, key)))
+        return self._by_unit[1]
+
     def present(self, mask: np.ndarray) -> np.ndarray:
         """Unit codes with at least one row in ``mask``."""
         c = np.unique(self.ucode[mask])
@@ -158,11 +166,11 @@ class TicketArrays:
             raise ParameterError(f"as_of {as_of_d} is before the month {month}")
         window_end = min(last, as_of_d)
         m = (self.created >= day_number(first)) & (self.created <= day_number(window_end))
-        finished = (self.finished <= day_number(as_of_d)) | self.export_finished
         unit_list = unit_index(units, self.present(m) if units is None else None)
-        received, n_fin, n_exp = group_counts(
-            self.ucode[m], self.uvalues, unit_list, finished[m], self.export_only[m]
-        )
+        by_unit = self.by_unit(unit_list)
+        received = by_unit.count(m)
+        n_fin = by_unit.count(m & ((self.finished <= day_number(as_of_d)) | self.export_finished))
+        n_exp = by_unit.count(m & self.export_only)
         in_prog = received - n_fin
         return pd.DataFrame(
             {

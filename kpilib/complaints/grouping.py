@@ -47,20 +47,23 @@ def unit_index(units: Sequence[str] | None, present: Any) -> list[str]:
     return sorted({str(u) for u in present})
 
 
-def group_counts(
-    unit_codes: np.ndarray, unit_values: Any, units: list[str], *flags: np.ndarray
-) -> list[np.ndarray]:
-    """Count rows (and rows where each flag is True) per unit in ``units`` order."""
-    pos = {u: i for i, u in enumerate(units)}
-    lut = np.array([pos.get(str(v), -1) for v in unit_values] + [-1], dtype=np.int64)
-    idx = lut[unit_codes] if unit_codes.size else unit_codes.astype(np.int64)
-    keep = idx >= 0
-    idx = idx[keep]
-    n = len(units)
-    out = [np.bincount(idx, minlength=n)]
-    for f in flags:
-        out.append(np.bincount(idx[f[keep]], minlength=n))
-    return out
+class UnitIndex:
+    """Rows' unit codes mapped once to positions in a report's unit list, for counting.
+
+    ``count(mask)`` counts the rows where ``mask`` holds, per unit, in the list's order
+    (one ``bincount``; rows of units not in the list are not counted).
+    """
+
+    def __init__(self, unit_codes: np.ndarray, unit_values: Any, units: Sequence[str]) -> None:
+        pos = {str(u): i + 1 for i, u in enumerate(units)}  # 0: not reported
+        lut = np.array([pos.get(str(v), 0) for v in unit_values] + [0], dtype=np.intp)
+        self.idx = lut[unit_codes]  # a code -1 (missing) picks the trailing 0
+        self.n = len(pos)
+
+    def count(self, mask: np.ndarray | None = None) -> np.ndarray:
+        """Rows per unit (where ``mask`` holds)."""
+        c = np.bincount(self.idx, weights=mask, minlength=self.n + 1)
+        return c[1:].astype(np.int64)
 
 
 def state_basis(n_export: np.ndarray, n_rows: np.ndarray) -> list[str | None]:

@@ -65,7 +65,10 @@ def epoch_seconds(arr: pa.Array, path: str | Path) -> np.ndarray:
             column="timestamp",
         )
     per_s = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[t.unit]
-    i8 = np.asarray(arr.cast(pa.int64()).fill_null(np.iinfo(np.int64).min), dtype=np.int64)
+    ints = arr.cast(pa.int64())
+    if not ints.null_count:
+        return np.asarray(ints) // per_s
+    i8 = np.asarray(ints.fill_null(np.iinfo(np.int64).min), dtype=np.int64)
     nat = i8 == np.iinfo(np.int64).min
     out = i8 // per_s
     out[nat] = np.iinfo(np.int64).min

@@ -108,10 +108,16 @@ def mask_counts(
     one = np.uint64(1)
     required = (one << hi.astype(np.uint64)) - (one << lo.astype(np.uint64))
     covered = np.zeros(n, dtype=np.uint64)
-    counts = update_day >= start[update_ticket]
-    window = np.searchsorted(cps, update_day[counts], side="left")  # first checkpoint >= day
-    np.minimum(window, MASK_CHECKPOINTS, out=window)
-    np.bitwise_or.at(covered, update_ticket[counts], one << window.astype(np.uint64))
+    if update_day.size:
+        # the bit of each day's window (the first checkpoint on or after it), as a look-up
+        first, last = int(update_day.min()), int(update_day.max())
+        window = np.searchsorted(cps, np.arange(first, last + 1), side="left")
+        bit = one << np.minimum(window, MASK_CHECKPOINTS).astype(np.uint64)
+        counts = update_day >= start[update_ticket]  # updates before receipt do not count
+        if counts.all():
+            np.bitwise_or.at(covered, update_ticket, bit[update_day - first])
+        else:
+            np.bitwise_or.at(covered, update_ticket[counts], bit[update_day[counts] - first])
     missed = required & ~covered
     lowest = _bit_count((missed & (~missed + one)) - one)  # index of the lowest missed bit
     first = np.full(n, NEVER, dtype=np.int64)

@@ -11,7 +11,7 @@ import pandas as pd
 from kpilib import calendar as cal
 from kpilib.complaints.compliance import ComplianceResult
 from kpilib.complaints.days import day_number
-from kpilib.complaints.grouping import group_counts, pct, unit_index
+from kpilib.complaints.grouping import UnitIndex, pct, unit_index
 from kpilib.complaints.rules import YEAR_END_TARGET_PCT
 from kpilib.errors import ParameterError
 
@@ -33,6 +33,7 @@ def compliance_by_quarter(
         raise ParameterError("compliance_by_quarter needs a result evaluated with fy=")
     f = result.flags
     unit_list = unit_index(units, f.unit_values)
+    by_unit = UnitIndex(f.unit, f.unit_values, unit_list)
     frames = []
     for q in range(1, 5):
         q_start, q_end = cal.quarter_bounds(result.fy, q)
@@ -41,16 +42,11 @@ def compliance_by_quarter(
         q_end = min(q_end, result.cutoff)
         x = day_number(q_end)
         m = f.received <= x
-        fin = result.finished_as_of(q_end)
-        received, ok1, ok2, ok, res = group_counts(
-            f.unit[m],
-            f.unit_values,
-            unit_list,
-            (f.step1_fail > x)[m],
-            (f.step2_fail > x)[m],
-            (f.fail > x)[m],
-            fin[m],
-        )
+        received = by_unit.count(m)
+        ok1 = by_unit.count(m & (f.step1_fail > x))
+        ok2 = by_unit.count(m & (f.step2_fail > x))
+        ok = by_unit.count(m & (f.fail > x))
+        res = by_unit.count(m & result.finished_as_of(q_end))
         frames.append(
             pd.DataFrame(
                 {
@@ -86,7 +82,8 @@ def year_end_resolution(
     last = min(fy_end, result.cutoff)
     f = result.flags
     unit_list = unit_index(units, f.unit_values)
-    received, res = group_counts(f.unit, f.unit_values, unit_list, result.finished_as_of(last))
+    by_unit = UnitIndex(f.unit, f.unit_values, unit_list)
+    received, res = by_unit.count(), by_unit.count(result.finished_as_of(last))
     share = pct(res, received)
     year_over = result.cutoff >= fy_end
     met = [

@@ -14,7 +14,7 @@ import pandas as pd
 from kpilib import calendar as cal
 from kpilib.complaints.days import NEVER, day_number, require_columns
 from kpilib.complaints.figures import TicketArrays
-from kpilib.complaints.grouping import group_counts, pct, state_basis, unit_index
+from kpilib.complaints.grouping import pct, state_basis, unit_index
 
 
 def traffy_tickets(tickets: pd.DataFrame) -> pd.DataFrame:
@@ -60,16 +60,16 @@ def traffy_resolution(
     created = np.where(keep, arr.created, NEVER)  # other rows fall outside every window
     unit_list = unit_index(units, arr.present(keep) if units is None else None)
     fy_start = day_number(cal.fiscal_year_bounds(fy)[0])
+    by_unit = arr.by_unit(unit_list)
     frames = []
     for q in range(1, 5):
         q_start, q_end = cal.quarter_bounds(fy, q)
         x = day_number(q_end)
         start = fy_start if cumulative else day_number(q_start)
         m = (created >= start) & (created <= x)
-        resolved = (arr.finished <= x) | arr.export_finished
-        received, res, n_exp = group_counts(
-            arr.ucode[m], arr.uvalues, unit_list, resolved[m], arr.export_only[m]
-        )
+        received = by_unit.count(m)
+        res = by_unit.count(m & ((arr.finished <= x) | arr.export_finished))
+        n_exp = by_unit.count(m & arr.export_only)
         frames.append(
             pd.DataFrame(
                 {
