@@ -324,18 +324,22 @@ def _phase_measure(folder: Path, fy: int, engine: str, layout: str) -> None:
     cal.business_calendar()
     peer = _peer() if engine == "duckdb" else None
     rss_before = _rss_mb()
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
     if peer is not None:
         tables = peer.kpis(folder, fy, units, events_file=LAYOUTS[layout])
     else:
         tables = kpilib_kpis(folder, fy, units, events_file=LAYOUTS[layout])
     seconds = time.perf_counter() - t
+    now = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = now.ru_utime + now.ru_stime - cpu.ru_utime - cpu.ru_stime
     print(
         json.dumps(
             {
                 "engine": engine,
                 "layout": layout,
                 "seconds": round(seconds, 3),
+                "cpu_seconds": round(cpu_s, 3),
                 "peak_rss_mb": _rss_mb(),
                 "rss_after_imports_mb": rss_before,
                 "rows": {k: len(v) for k, v in tables.items()},

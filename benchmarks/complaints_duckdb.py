@@ -53,27 +53,41 @@ def _day(d: dt.date) -> int:
     return (d - dt.date(1970, 1, 1)).days
 
 
-def _lookups(fy: int, february: str) -> dict[str, object]:
-    """Calendar look-up lists (1-based in SQL: element ``day - lo + 1``)."""
+def _calendar(fy: int, february: str) -> tuple[pd.DataFrame, list[int]]:
+    """The calendar table (one row per day around the fiscal year) and the checkpoints.
+
+    ``cum`` is the running business-day index (business days up to the day); the n-th
+    business day after d is then the business day whose index is ``cum[d] + n``, precomputed
+    as columns ``a0`` (roll forward), ``a1``, ``a3``, ``a4``. ``win`` is the index of the
+    first checkpoint on or after the day (its half-month window), ``nle`` the number of
+    checkpoints on or before it.
+    """
     fy_start, fy_end = cal.fiscal_year_bounds(fy)
     lo, hi = _day(fy_start) - 400, _day(fy_end) + 400
     bc = cal.business_calendar()
-    days = np.arange(lo, hi + 1).astype("datetime64[D]")
-    is_bd = bc.is_business_day_array(days)
-    cum = np.cumsum(is_bd)  # business days in [lo, d]
-    bdays = np.flatnonzero(is_bd) + lo  # the k-th business day is bdays[k - 1]
-    cps = np.array(
-        [_day(d) for d in _checkpoints(fy_start - dt.timedelta(days=40), fy_end, february)]
-    )
-    rng = np.arange(lo, hi + 1)
-    return {
-        "lo": lo,
-        "cum": cum.tolist(),
-        "bd": bdays.tolist(),
-        "win": np.searchsorted(cps, rng, side="left").tolist(),  # first checkpoint >= day
-        "nle": np.searchsorted(cps, rng, side="right").tolist(),  # checkpoints <= day
-        "cps": cps.tolist(),
-    }
+    days = np.arange(lo, hi + 1)
+    is_bd = bc.is_business_day_array(days.astype("datetime64[D]"))
+    cum = np.cumsum(is_bd)
+    bdays = np.flatnonzero(is_bd) + lo
+
+    def add(n: int) -> np.ndarray:
+        k = cum - 1 + n if n > 0 else cum - is_bd
+        return np.where(k < bdays.size, bdays[np.minimum(k, bdays.size - 1)], NEVER)
+
+    cps = [_day(d) for d in _checkpoints(fy_start - dt.timedelta(days=40), fy_end, february)]
+    table = pd.DataFrame(
+        {
+            "day": days,
+            "cum": cum,
+            "a0": add(0),
+            "a1": add(1),
+            "a3": add(3),
+            "a4": add(4),
+            "win": np.searchsorted(cps, days, side="left"),
+            "nle": np.searchsorted(cps, days, side="right"),
+        }
+    ).astype("int64")
+    return table, cps
 
 
 def kpis(
@@ -91,138 +105,139 @@ def kpis(
     con.execute("SET preserve_insertion_order = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    lk = _lookups(fy, february)
+    calendar, cps = _calendar(fy, february)
+    con.register("calendar_df", calendar)
+    con.execute("CREATE TEMP TABLE c AS SELECT * FROM calendar_df")
+    con.execute(
+        "CREATE TEMP TABLE cp AS SELECT i::BIGINT AS i, d::BIGINT AS d FROM "
+        f"(SELECT unnest(range({len(cps)})) AS i, unnest({cps}) AS d)"
+    )
     fy_start, fy_end = cal.fiscal_year_bounds(fy)
-    lo, cut, start = lk["lo"], _day(fy_end), _day(fy_start)
+    cut, start = _day(fy_end), _day(fy_start)
     q_ends = [_day(cal.quarter_bounds(fy, q)[1]) for q in range(1, 5)]
     ev = str(Path(folder) / events_file)
-    # macros: business-day arithmetic as look-ups in constant lists (1-based)
-    lst = {k: "[" + ",".join(map(str, lk[k])) + "]" for k in ("cum", "bd", "win", "nle", "cps")}
-    con.execute(f"""
-        CREATE MACRO cum(d) AS {lst["cum"]}[d - {lo} + 1];
-        CREATE MACRO add_bd(d, n) AS {lst["bd"]}[cum(d) + n];
-        CREATE MACRO win(d) AS {lst["win"]}[d - {lo} + 1];
-        CREATE MACRO nle(d) AS {lst["nle"]}[d - {lo} + 1];
-        CREATE MACRO cp(i) AS {lst["cps"]}[i + 1];
-    """)
-    # -- one pass over the events, grouped per ticket ---------------------------------
+    kind = (
+        "CASE event WHEN 'forwarded' THEN 0 WHEN 'accepted' THEN 1 WHEN 'progress' THEN 2 "
+        "WHEN 'finished' THEN 3 WHEN 'reopened' THEN 4 END::UTINYINT"
+    )
+    events = f"""
+        SELECT ticket_id, unit_code, {kind} AS k,
+               epoch_us("timestamp") // 1000000 AS sec,
+               (epoch_us("timestamp") // 1000000 + {BKK_S}) // 86400 AS day
+        FROM read_parquet('{ev}')
+    """
+    # -- one pass over the events, grouped per ticket; step 1 and the bit masks ----------
     con.execute(f"""
         CREATE TEMP TABLE t AS
-        WITH e AS (
-            SELECT ticket_id, unit_code, event,
-                   epoch_us("timestamp") // 1000000 AS sec,
-                   ((epoch_us("timestamp") // 1000000 + {BKK_S}) // 86400)::INTEGER AS day
-            FROM read_parquet('{ev}')
-        )
-        SELECT ticket_id,
-            arg_min(unit_code, sec) FILTER (event = 'forwarded') AS unit,
-            min(sec) FILTER (event = 'forwarded') AS rec_sec,
-            min(day) FILTER (event = 'accepted') AS acc,
-            min(day) FILTER (event IN ('progress', 'finished')) AS prog,
-            min(day) FILTER (event = 'progress') AS upd_first,
-            min(day) FILTER (event = 'finished') AS fin_first,
-            min(sec) FILTER (event = 'finished') AS fin_first_sec,
-            max(day) FILTER (event = 'finished' AND day <= {cut}) AS fin_last,
-            count(*) FILTER (event = 'reopened') AS n_reopen,
-            bit_or(1::UBIGINT << least(win(day), 63)) FILTER (event = 'progress') AS covered
-        FROM e GROUP BY ticket_id
-    """)
-    con.execute(f"""
-        CREATE TEMP TABLE s AS
-        SELECT *, (rec_sec + {BKK_S}) // 86400 AS rec FROM t
-        WHERE rec_sec IS NOT NULL AND (rec_sec + {BKK_S}) // 86400 BETWEEN {start} AND {cut}
-    """)
-    con.execute(f"""
-        CREATE TEMP TABLE r AS
-        WITH a AS (
-            SELECT *,
-                add_bd(rec, 1) AS acc_due,
-                CASE WHEN acc IS NOT NULL THEN add_bd(acc, 3) END AS prog_due,
-                n_reopen > 0 OR upd_first < rec OR fin_first_sec <= rec_sec AS general,
-                greatest(win(add_bd(rec, 4)), 1) AS lo_i,
-                nle(least(coalesce(fin_first, {NEVER}) - 1, {cut})) AS hi_i
-            FROM s
+        WITH g AS (
+            SELECT ticket_id,
+                arg_min(unit_code, sec) FILTER (k = 0) AS unit,
+                min(sec) FILTER (k = 0) AS rec_sec,
+                min(e.day) FILTER (k = 1) AS acc,
+                min(e.day) FILTER (k IN (2, 3)) AS prog,
+                min(e.day) FILTER (k = 2) AS upd_first,
+                min(e.day) FILTER (k = 3) AS fin_first,
+                min(sec) FILTER (k = 3) AS fin_first_sec,
+                max(e.day) FILTER (k = 3 AND e.day <= {cut}) AS fin_last,
+                count(*) FILTER (k = 4) AS n_reopen,
+                bit_or(1::UBIGINT << least(c.win, 63)) FILTER (k = 2) AS covered
+            FROM ({events}) e JOIN c ON c.day = e.day
+            GROUP BY ticket_id
+        ), r AS (
+            SELECT g.*, (rec_sec + {BKK_S}) // 86400 AS rec FROM g
+            WHERE rec_sec IS NOT NULL AND (rec_sec + {BKK_S}) // 86400 BETWEEN {start} AND {cut}
+        ), a AS (
+            SELECT r.*, cr.a1 AS acc_due, ca.a3 AS prog_due,
+                coalesce(n_reopen > 0 OR upd_first < rec OR fin_first_sec <= rec_sec, false)
+                    AS general,
+                greatest(cg.win, 1) AS lo_i,
+                coalesce(cf.nle, (SELECT count(*) FROM cp WHERE d <= {cut})) AS hi_i
+            FROM r
+            JOIN c cr ON cr.day = r.rec
+            JOIN c cg ON cg.day = cr.a4
+            LEFT JOIN c ca ON ca.day = r.acc
+            LEFT JOIN c cf ON cf.day = least(r.fin_first - 1, {cut})
         ), b AS (
             SELECT *,
                 CASE WHEN acc IS NULL OR acc > acc_due THEN acc_due
                      WHEN prog IS NULL OR prog > prog_due THEN prog_due END AS s1_fail,
                 CASE WHEN hi_i > lo_i
-                     THEN ((1::UBIGINT << hi_i) - (1::UBIGINT << lo_i)) & ~coalesce(covered, 0::UBIGINT)
+                     THEN ((1::UBIGINT << hi_i) - (1::UBIGINT << lo_i))
+                          & ~coalesce(covered, 0::UBIGINT)
                      ELSE 0::UBIGINT END AS missed
             FROM a
         )
-        SELECT ticket_id, unit, rec, rec_sec, s1_fail, general,
-            fin_first, fin_last,
+        SELECT ticket_id, unit, rec, rec_sec, general, fin_first, fin_last,
+            coalesce(s1_fail, {NEVER}) AS s1_fail,
             greatest(hi_i - lo_i, 0) AS n_req,
             bit_count(missed) AS n_missed,
-            CASE WHEN missed <> 0 THEN cp(bit_count(xor(missed, missed - 1)) - 1) END AS s2_fail
+            CASE WHEN missed <> 0 THEN {cps}[bit_count(xor(missed, missed - 1))] END AS s2_fail
         FROM b
     """)
     # -- the general path: checkpoint rows for reopened / odd tickets ------------------
-    q_cols = ", ".join(
-        f"arg_max(event, sec) FILTER (day <= {x}) AS st_{i}" for i, x in enumerate([*q_ends, cut])
-    )
     con.execute(f"""
         CREATE TEMP TABLE g AS
-        WITH ge AS (
-            SELECT ticket_id, event, epoch_us("timestamp") // 1000000 AS sec,
-                   ((epoch_us("timestamp") // 1000000 + {BKK_S}) // 86400)::INTEGER AS day
-            FROM read_parquet('{ev}')
-            WHERE event IN ('progress', 'finished', 'reopened')
-              AND ticket_id IN (SELECT ticket_id FROM r WHERE general)
-        )
-        SELECT * FROM ge
+        SELECT ticket_id, {kind} AS k, epoch_us("timestamp") // 1000000 AS sec,
+               (epoch_us("timestamp") // 1000000 + {BKK_S}) // 86400 AS day
+        FROM read_parquet('{ev}')
+        WHERE event IN ('progress', 'finished', 'reopened')
+          AND ticket_id IN (SELECT ticket_id FROM t WHERE general)
     """)
     con.execute(f"""
         CREATE TEMP TABLE gp AS
         WITH periods AS (
-            SELECT ticket_id, 0 AS ord, rec AS start_day, rec_sec AS start_sec,
-                   add_bd(rec, 4) AS grace FROM r WHERE general
+            SELECT ticket_id, 0 AS ord, rec AS start_day, rec_sec AS start_sec, c.a4 AS grace
+            FROM t JOIN c ON c.day = t.rec WHERE general
             UNION ALL
             SELECT ticket_id, row_number() OVER (PARTITION BY ticket_id ORDER BY sec) AS ord,
-                   day, sec, add_bd(day, 3) FROM g WHERE event = 'reopened'
+                   g.day, sec, c.a3 FROM g JOIN c ON c.day = g.day WHERE k = 4
         ), ended AS (
             SELECT p.*, (SELECT min(f.day) FROM g f WHERE f.ticket_id = p.ticket_id
-                         AND f.event = 'finished' AND f.sec > p.start_sec) AS end_day
+                         AND f.k = 3 AND f.sec > p.start_sec) AS end_day
             FROM periods p
         ), rows AS (
-            SELECT ticket_id, c.i, arg_min(greatest(cp(c.i - 1), start_day - 1), ord) AS after
-            FROM ended, (SELECT unnest(range({len(lk["cps"])})) AS i) c
-            WHERE c.i >= greatest(win(grace), 1) AND cp(c.i) <= {cut}
-              AND cp(c.i) <= coalesce(end_day, {NEVER}) - 1
-            GROUP BY ticket_id, c.i
+            SELECT ticket_id, cp.i, cp.d,
+                   arg_min(greatest(prev.d, start_day - 1), ord) AS after
+            FROM ended JOIN c ON c.day = ended.grace, cp JOIN cp prev ON prev.i = cp.i - 1
+            WHERE cp.i >= greatest(c.win, 1) AND cp.d <= {cut}
+              AND cp.d <= coalesce(end_day, {NEVER}) - 1
+            GROUP BY ticket_id, cp.i, cp.d
         ), met AS (
             SELECT rows.*, EXISTS (SELECT 1 FROM g u WHERE u.ticket_id = rows.ticket_id
-                AND u.event = 'progress' AND u.day > rows.after AND u.day <= cp(rows.i)) AS ok
+                AND u.k = 2 AND u.day > rows.after AND u.day <= rows.d) AS ok
             FROM rows
         )
         SELECT ticket_id, count(*) AS n_req, count(*) FILTER (NOT ok) AS n_missed,
-               min(cp(i)) FILTER (NOT ok) AS s2_fail
+               min(d) FILTER (NOT ok) AS s2_fail
         FROM met GROUP BY ticket_id
     """)
-    con.execute(f"""
-        CREATE TEMP TABLE gs AS
-        SELECT ticket_id, {q_cols},
-               arg_max(day, sec) FILTER (day <= {cut}) AS last_state_day
-        FROM g WHERE event IN ('finished', 'reopened') GROUP BY ticket_id
-    """)
-    fin_q = ", ".join(
-        f"CASE WHEN r.general THEN coalesce(gs.st_{i} = 'finished', false) "
-        f"ELSE coalesce(r.fin_first <= {x}, false) END AS fin_{i}"
-        for i, x in enumerate([*q_ends, cut])
+    q_cols = ", ".join(
+        f"arg_max(k, sec) FILTER (day <= {x}) AS st_{i}" for i, x in enumerate([*q_ends, cut])
     )
     con.execute(f"""
-        CREATE TEMP TABLE f AS
-        SELECT r.ticket_id, r.unit, r.rec,
-            coalesce(r.s1_fail, {NEVER}) AS s1_fail,
-            CASE WHEN r.general THEN coalesce(gp.n_req, 0) ELSE r.n_req END AS n_req,
-            CASE WHEN r.general THEN coalesce(gp.n_missed, 0) ELSE r.n_missed END AS n_missed,
-            coalesce(CASE WHEN r.general THEN gp.s2_fail ELSE r.s2_fail END, {NEVER}) AS s2_fail,
-            {fin_q},
-            CASE WHEN r.general THEN CASE WHEN gs.st_4 = 'finished' THEN gs.last_state_day END
-                 WHEN r.fin_first <= {cut} THEN r.fin_last END AS finished_on
-        FROM r LEFT JOIN gp USING (ticket_id) LEFT JOIN gs USING (ticket_id)
+        CREATE TEMP TABLE gs AS
+        SELECT ticket_id, {q_cols}, arg_max(day, sec) FILTER (day <= {cut}) AS last_state_day
+        FROM g WHERE k IN (3, 4) GROUP BY ticket_id
     """)
+    ends = [*q_ends, cut]
+    simple_fin = ", ".join(
+        f"coalesce(fin_first <= {x}, false) AS fin_{i}" for i, x in enumerate(ends)
+    )
+    general_fin = ", ".join(f"coalesce(gs.st_{i} = 3, false) AS fin_{i}" for i in range(len(ends)))
+    # tickets open once need nothing but t; reopened / odd ones take the general path's rows
+    final = f"""
+        SELECT ticket_id, unit, rec, s1_fail, n_req, n_missed,
+            coalesce(s2_fail, {NEVER}) AS s2_fail, {simple_fin},
+            CASE WHEN fin_first <= {cut} THEN fin_last END AS finished_on
+        FROM t WHERE NOT general
+        UNION ALL
+        SELECT t.ticket_id, t.unit, t.rec, t.s1_fail,
+            coalesce(gp.n_req, 0), coalesce(gp.n_missed, 0), coalesce(gp.s2_fail, {NEVER}),
+            {general_fin},
+            CASE WHEN gs.st_4 = 3 THEN gs.last_state_day END
+        FROM t LEFT JOIN gp USING (ticket_id) LEFT JOIN gs USING (ticket_id)
+        WHERE t.general
+    """
     out: dict[str, pd.DataFrame] = {}
     agg = ", ".join(
         f"count(*) FILTER (rec <= {x}) AS received_{q}, "
@@ -234,7 +249,7 @@ def kpis(
     )
     wide = con.execute(
         f"SELECT unit AS unit_code, {agg}, count(*) FILTER (fin_4) AS resolved_ye "
-        "FROM f GROUP BY unit"
+        f"FROM ({final}) GROUP BY unit"
     ).df()
     out["step12"] = _long(
         wide, units, ("received", "step1_ok", "step2_ok", "compliant", "resolved")
@@ -247,7 +262,7 @@ def kpis(
             "resolved": ye["resolved_ye"].to_numpy(),
         }
     )
-    out["traffy"] = _traffy(con, folder, fy, units, start, q_ends)
+    out["traffy"] = _traffy(con, folder, units, start, q_ends)
     out["monthly"] = _monthly(con, folder, fy, units)
     out["step3"] = _step3(con, folder, fy, units)
     if per_ticket:
@@ -259,7 +274,7 @@ def kpis(
                        AS fail_on,
                    n_req AS checkpoints_required, n_missed AS checkpoints_missed,
                    fin_4 AS finished, finished_on
-            FROM f ORDER BY ticket_id
+            FROM ({final}) ORDER BY ticket_id
         """).df()
     con.close()
     return out
@@ -280,7 +295,7 @@ def _long(wide: pd.DataFrame, units: Sequence[str], cols: Sequence[str]) -> pd.D
     return pd.concat(frames, ignore_index=True)
 
 
-def _traffy(con, folder, fy, units, start, q_ends) -> pd.DataFrame:
+def _traffy(con, folder, units, start, q_ends) -> pd.DataFrame:
     tk = str(Path(folder) / "tickets.parquet")
     agg = ", ".join(
         f"count(*) FILTER (cd BETWEEN {start} AND {x}) AS received_{q}, "

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import yaml
 
@@ -653,3 +654,46 @@ def test_complaint_modules_never_import_the_registry() -> None:
     loaded = json.loads(out.stdout)
     assert "kpilib.complaints.measures" in loaded
     assert "kpilib.measures" not in loaded and "kpilib.catalog" not in loaded
+
+
+ID_FORMATS = {
+    "fixed_8_bytes": lambda i: f"T{i:07d}",
+    "traffy_11_bytes": lambda i: f"2023-{i:06X}",
+    "variable_1_to_16": lambda i: "x" * (i % 9) + str(i),
+    "thai_utf8": lambda i: f"ร{i}",
+    "longer_than_16": lambda i: f"BMA-COMPLAINT-{i:010d}",
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(ID_FORMATS))
+@pytest.mark.parametrize("layout", ["sorted", "shuffled"])
+def test_ticket_numbering_of_any_id_format_and_order(fmt: str, layout: str) -> None:
+    """Equal ids get one number, different ids different numbers, and the ids come back."""
+    from kpilib.complaints.events import number_tickets
+
+    rng = np.random.default_rng(4)
+    ids = [ID_FORMATS[fmt](int(i)) for i in np.sort(rng.integers(0, 3000, 12000))]
+    if layout == "shuffled":
+        ids = list(rng.permutation(np.array(ids, dtype=object)))
+    col = pd.Series(ids, dtype=pd.StringDtype("pyarrow"))
+    number, tids = number_tickets(col)
+    codes, uniques = pd.factorize(pd.Series(ids, dtype=object))
+    assert tids.count == len(uniques)
+    # the same partition of the rows as a hash table gives
+    pairs = pd.DataFrame({"ours": number, "theirs": codes}).drop_duplicates()
+    assert len(pairs) == len(uniques) == pairs["ours"].nunique() == pairs["theirs"].nunique()
+    assert list(tids.make(number[:50])) == ids[:50]
+
+
+def test_ticket_numbering_survives_hash_clashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a hash that maps every id to the same value, the ids themselves decide."""
+    from kpilib.complaints import ticket_ids
+
+    monkeypatch.setattr(ticket_ids, "_hash", lambda keys: np.zeros(keys.size, dtype=np.uint64))
+    ids = pa.array([f"2023-{i % 97:06X}" for i in range(3000)][::-1], type=pa.large_string())
+    keys = ticket_ids.pack(ids)
+    ticket, first = ticket_ids.number(keys)
+    codes, _ = pd.factorize(pd.Series(ids.to_pylist()))
+    assert first.size == 97
+    assert pd.DataFrame({"a": ticket, "b": codes}).drop_duplicates().shape[0] == 97
+    assert keys.strings(first).to_pylist() == [ids[int(i)].as_py() for i in first]

@@ -28,9 +28,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kpilib.complaints import ticket_ids
 from kpilib.complaints.days import NEVER, bangkok_seconds, days_of_seconds, require_columns
 from kpilib.complaints.grouping import codes
-from kpilib.complaints.parquet import dictionary_indices, epoch_seconds, open_columns, plain
+from kpilib.complaints.parquet import (
+    batches,
+    dictionary_indices,
+    epoch_seconds,
+    open_columns,
+    plain,
+)
 from kpilib.complaints.rules import EVENT_TYPES, FINISHED, FORWARDED, REOPENED
 from kpilib.errors import SchemaError
 
@@ -51,11 +58,14 @@ class _RunNumbering:
     """Numbers ticket ids chunk by chunk: runs of equal ids, then tickets from the runs.
 
     ``add`` returns each row's run number; after ``finish``, ``remap`` maps run numbers to
-    ticket numbers (None when they are the same: ids sorted, no hashing needed).
+    ticket numbers (None when they are the same: the runs' ids increase). The first id of
+    each run is kept packed into integers (:mod:`kpilib.complaints.ticket_ids`) when every
+    id has at most 16 bytes, else as Arrow strings (numbered with a hash table).
     """
 
-    def __init__(self) -> None:
-        self.heads: list[pa.Array] = []  # first id of each run
+    def __init__(self, capacity: int) -> None:
+        self.packed: ticket_ids.PackedIds | None = ticket_ids.PackedIds.empty(capacity)
+        self.heads: list[pa.Array] = []  # first id of each run, when not packed
         self.runs = 0
         self.remap: np.ndarray | None = None
         self._last: pa.Array | None = None
@@ -71,7 +81,15 @@ class _RunNumbering:
         run += self.runs - 1
         starts = np.flatnonzero(change)
         if starts.size:
-            self.heads.append(ids.take(pa.array(starts)))
+            heads = ids.take(pa.array(starts))
+            keys = ticket_ids.pack(heads) if self.packed is not None else None
+            if keys is not None and self.packed is not None:
+                self.packed.put(self.runs, keys)
+            else:
+                if self.packed is not None:  # an id too long for integers: keep strings
+                    self.heads = [self.packed.strings(np.arange(self.runs))]
+                self.packed = None
+                self.heads.append(heads)
         self.runs += int(starts.size)
         self._last = ids.slice(m - 1, 1)
         return run
@@ -81,6 +99,14 @@ class _RunNumbering:
         if r == 0:
             empty = pd.array([], dtype=dtype)
             return TicketIds(0, empty.take)
+        if self.packed is not None:
+            keys = self.packed.head(r)
+            if keys.increasing():
+                return TicketIds(r, lambda c: _to_pandas(keys.strings(c), dtype))
+            self.remap, first = ticket_ids.number(keys)
+            self.packed = None
+            firsts = keys.take(first)  # keep each ticket's id only: the other runs' go
+            return TicketIds(first.size, lambda c: _to_pandas(firsts.strings(c), dtype))
         heads = pa.chunked_array(self.heads, type=self.heads[0].type)
         self.heads = []
         increasing = r == 1 or pc.all(pc.less(heads.slice(0, r - 1), heads.slice(1))).as_py()
@@ -90,6 +116,10 @@ class _RunNumbering:
         run_ticket, values = pd.factorize(pd.Series(heads, dtype=dtype))
         self.remap = run_ticket.astype(np.int32)
         return TicketIds(len(values), values.take)
+
+
+def _to_pandas(arr: pa.Array, dtype: Any) -> Any:
+    return pd.Series(arr.cast(pa.large_string()), dtype=dtype).array
 
 
 def _is_arrow_string(dtype: Any) -> bool:
@@ -113,7 +143,7 @@ def number_tickets(col: pd.Series) -> tuple[np.ndarray, TicketIds]:
             len(dtype.categories), lambda c: pd.Categorical.from_codes(c, dtype=dtype)
         )
     if len(col) > 1 and _is_arrow_string(col.dtype) and not col.hasnans:
-        numbering = _RunNumbering()
+        numbering = _RunNumbering(len(col))
         arr = pa.array(col)  # the column's own Arrow buffers, no copy
         runs = [
             numbering.add(chunk)
@@ -311,13 +341,13 @@ class EventLog:
             SchemaError: A column is missing, an unknown event, naive timestamps.
         """
         pf = open_columns(path, EVENT_COLUMNS, dictionary=("unit_code", "event"))
-        numbering = _RunNumbering()
+        numbering = _RunNumbering(pf.metadata.num_rows)
         part = _Partition(pf.metadata.num_rows)
         unit_values: list[str] = []
         unit_pos: dict[str, int] = {}
         at = 0
         id_type = None
-        for batch in pf.iter_batches(batch_size=batch_rows, columns=list(EVENT_COLUMNS)):
+        for batch in batches(pf, EVENT_COLUMNS, batch_rows):
             ids = plain(batch.column("ticket_id"))
             if ids.null_count:
                 raise SchemaError("missing ticket_id", file=str(path), column="ticket_id")
@@ -333,7 +363,6 @@ class EventLog:
             at += batch.num_rows
         ids = numbering.finish(_id_dtype(id_type))
         kinds, units = part.finish(numbering.remap)
-        pa.default_memory_pool().release_unused()  # Arrow's decoding buffers, back to the OS
         return cls(tuple(kinds), ids, units, unit_values)
 
 

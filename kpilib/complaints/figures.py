@@ -26,7 +26,7 @@ from kpilib.complaints.days import (
     to_date,
 )
 from kpilib.complaints.grouping import UnitIndex, codes, pct, state_basis, unit_index
-from kpilib.complaints.parquet import dictionary_indices, epoch_seconds, open_columns
+from kpilib.complaints.parquet import batches, dictionary_indices, epoch_seconds, open_columns
 from kpilib.complaints.rules import AGEING_BUCKETS, FINISHED_STATE, NO_TAG
 from kpilib.errors import ParameterError
 
@@ -109,7 +109,7 @@ class TicketArrays:
         uvalues: list[str] = []
         upos: dict[str, int] = {}
         at = 0
-        for batch in pf.iter_batches(batch_size=batch_rows, columns=cols):
+        for batch in batches(pf, cols, batch_rows):
             m = batch.num_rows
             part = slice(at, at + m)
             created[part] = days_of_seconds(epoch_seconds(batch.column("created_at"), path))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,10 @@ def open_columns(
             raise SchemaError(
                 f"lacks column(s) {missing}; has {sorted(names)}", file=str(path), column=missing[0]
             )
-        return pq.ParquetFile(path, read_dictionary=[c for c in dictionary if c in names])
+        # pages are read as decoded (not a whole row group's columns at once): less memory
+        return pq.ParquetFile(
+            path, read_dictionary=[c for c in dictionary if c in names], pre_buffer=False
+        )
     except (OSError, pa.ArrowException) as exc:
         raise InputError(f"not a readable Parquet file ({exc})", file=str(path)) from None
 
@@ -73,3 +76,12 @@ def epoch_seconds(arr: pa.Array, path: str | Path) -> np.ndarray:
     out = i8 // per_s
     out[nat] = np.iinfo(np.int64).min
     return out
+
+
+def batches(pf: pq.ParquetFile, columns: Sequence[str], rows: int) -> Iterator[pa.RecordBatch]:
+    """The file's batches of ``rows`` rows; Arrow's decoding buffers are given back to the
+    system after each (its pool would otherwise keep them)."""
+    for batch in pf.iter_batches(batch_size=rows, columns=list(columns)):
+        yield batch
+        del batch
+        pa.default_memory_pool().release_unused()
