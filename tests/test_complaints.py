@@ -697,3 +697,17 @@ def test_ticket_numbering_survives_hash_clashes(monkeypatch: pytest.MonkeyPatch)
     assert first.size == 97
     assert pd.DataFrame({"a": ticket, "b": codes}).drop_duplicates().shape[0] == 97
     assert keys.strings(first).to_pylist() == [ids[int(i)].as_py() for i in first]
+
+
+@pytest.mark.parametrize("fy", [2566, 2567])
+def test_monthly_figures_of_a_year_at_once_equal_month_by_month(fy: int) -> None:
+    from kpilib.calendar import fiscal_months
+
+    arr = C.TicketArrays.of(_read_tickets("traffy_tickets.csv"))
+    whole = C.monthly_figures_fy(arr, fy, units=_districts())
+    by_month = pd.concat(
+        [arr.month_counts(f"{y:04d}-{m:02d}", None, _districts()) for y, m in fiscal_months(fy)],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(whole, by_month)
+    assert len(whole) == 12 * 50

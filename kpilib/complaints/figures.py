@@ -156,6 +156,10 @@ class TicketArrays:
         c = np.unique(self.ucode[mask])
         return self.uvalues[c[c >= 0]]
 
+    def year_counts(self, months: list[tuple[int, int]], units: Sequence[str]) -> pd.DataFrame:
+        """The counts of several months, each as of its last day, for ``units``."""
+        return _year_counts(self, months, units)
+
     def month_counts(
         self, month: str, as_of: dt.date | None, units: Sequence[str] | None
     ) -> pd.DataFrame:
@@ -183,9 +187,49 @@ class TicketArrays:
                 "in_progress": in_prog,
                 "finished_pct": pct(n_fin, received),
                 "in_progress_pct": pct(in_prog, received),
-                "state_basis": state_basis(n_exp, received),
+                "state_basis": pd.Series(state_basis(n_exp, received), dtype=object),
             }
         )
+
+
+def _year_counts(
+    arr: TicketArrays, months: list[tuple[int, int]], units: Sequence[str]
+) -> pd.DataFrame:
+    """:meth:`TicketArrays.month_counts` of several months (each as of its last day) at
+    once: each ticket falls in one month, so three bincounts over (unit, month) do."""
+    first = np.array([day_number(dt.date(y, m, 1)) for y, m in months])
+    last = np.array([day_number(cal.last_day_of_month(y, m)) for y, m in months])
+    month = np.searchsorted(first, arr.created, side="right") - 1
+    inside = (month >= 0) & (arr.created <= last[np.clip(month, 0, None)])
+    month = np.where(inside, month, 0)
+    finished = (arr.finished <= last[month]) | arr.export_finished
+    unit_list = [str(u) for u in units]
+    n, k = len(unit_list), len(months)
+    key = arr.by_unit(unit_list).idx * k + month
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        c = np.bincount(key, weights=mask, minlength=(n + 1) * k)
+        return c.reshape(n + 1, k)[1:].T.ravel().astype(np.int64)  # month-major, as concat
+
+    received = count(inside)
+    n_fin = count(inside & finished)
+    n_exp = count(inside & arr.export_only)
+    in_prog = received - n_fin
+    ends = [dt.date.fromordinal(dt.date(1970, 1, 1).toordinal() + int(d)) for d in last]
+    return pd.DataFrame(
+        {
+            "unit_code": unit_list * k,
+            "month": np.repeat([f"{y:04d}-{m:02d}" for y, m in months], n),
+            "as_of": np.repeat(np.array(ends, dtype=object), n),
+            "window_end": np.repeat(np.array(ends, dtype=object), n),
+            "received": received,
+            "finished": n_fin,
+            "in_progress": in_prog,
+            "finished_pct": pct(n_fin, received),
+            "in_progress_pct": pct(in_prog, received),
+            "state_basis": pd.Series(state_basis(n_exp, received), dtype=object),
+        }
+    )
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -237,10 +281,13 @@ def monthly_figures_fy(
     """:func:`monthly_figures` for the twelve months of a fiscal year, each as of its last day."""
     fy = cal.require_be_year(fy)
     arr = TicketArrays.coerce(tickets)
-    return pd.concat(
-        [arr.month_counts(f"{y:04d}-{m:02d}", None, units) for y, m in cal.fiscal_months(fy)],
-        ignore_index=True,
-    )
+    months = cal.fiscal_months(fy)
+    if units is None:  # each month lists the units with tickets in it
+        return pd.concat(
+            [arr.month_counts(f"{y:04d}-{m:02d}", None, None) for y, m in months],
+            ignore_index=True,
+        )
+    return arr.year_counts(months, units)
 
 
 def monthly_trend(

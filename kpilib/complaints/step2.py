@@ -75,9 +75,21 @@ def required_range(
     From the first checkpoint on or after ``grace`` (never the first one, which only opens a
     window) up to the last one before the finishing day and not after the cut-off.
     """
-    lo = np.maximum(np.searchsorted(cps, grace, side="left"), 1)
-    hi = np.searchsorted(cps, np.minimum(end - 1, cut), side="right")
+    lo = np.maximum(_search(cps, grace, "left"), 1)
+    hi = _search(cps, np.minimum(end - 1, cut), "right")
     return lo, np.maximum(hi, lo)
+
+
+def _search(cps: np.ndarray, days: np.ndarray, side: str) -> np.ndarray:
+    """``np.searchsorted(cps, days, side)``, as a per-day look-up when the days span a few
+    years (a million tickets, a few dozen checkpoints)."""
+    if days.size < 1024:
+        return np.searchsorted(cps, days, side=side)
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo > 20_000:
+        return np.searchsorted(cps, days, side=side)
+    table = np.searchsorted(cps, np.arange(lo, hi + 1), side=side)
+    return table[days - lo]
 
 
 def mask_counts(
@@ -115,15 +127,25 @@ def mask_counts(
         bit = one << np.minimum(window, MASK_CHECKPOINTS).astype(np.uint64)
         counts = update_day >= start[update_ticket]  # updates before receipt do not count
         if counts.all():
-            np.bitwise_or.at(covered, update_ticket, bit[update_day - first])
+            _or_into(covered, update_ticket, bit[update_day - first])
         else:
-            np.bitwise_or.at(covered, update_ticket[counts], bit[update_day[counts] - first])
+            _or_into(covered, update_ticket[counts], bit[update_day[counts] - first])
     missed = required & ~covered
     lowest = _bit_count((missed & (~missed + one)) - one)  # index of the lowest missed bit
     first = np.full(n, NEVER, dtype=np.int64)
     has = missed != 0
     first[has] = cps[lowest[has]]
     return Step2Counts(hi - lo, _bit_count(missed), first)
+
+
+def _or_into(out: np.ndarray, group: np.ndarray, bits: np.ndarray) -> None:
+    """``out[g] |= bits`` for every (g, bits) pair: per run of one group when the groups
+    come in order (an event log grouped by ticket), else pair by pair."""
+    if group.size > 1 and (group[1:] >= group[:-1]).all():
+        starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
+        out[group[starts]] |= np.bitwise_or.reduceat(bits, starts)
+    else:
+        np.bitwise_or.at(out, group, bits)
 
 
 def expand_checkpoints(

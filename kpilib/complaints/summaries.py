@@ -122,23 +122,21 @@ def noncompliance_reasons(result: ComplianceResult) -> pd.DataFrame:
     def add(
         mask: pd.Series, step: int, rule: str, due: pd.Series, actual: pd.Series, late: Any
     ) -> None:
-        if not mask.any():
+        m = mask.to_numpy(dtype=bool)
+        if not m.any():
             return
         frames.append(
             pd.DataFrame(
                 {
-                    "ticket_id": t.loc[mask, "ticket_id"].to_numpy(),
-                    "unit_code": t.loc[mask, "unit_code"].to_numpy(),
+                    "ticket_id": t["ticket_id"].array[m],  # the arrays themselves: no strings
+                    "unit_code": t["unit_code"].array[m],
                     "step": step,
                     "rule": rule,
-                    "due": due[mask].to_numpy(),
-                    "actual": actual[mask].to_numpy(),
-                    "late_business_days": pd.array(
-                        late[mask].to_numpy()
-                        if isinstance(late, pd.Series)
-                        else [pd.NA] * int(mask.sum()),
-                        dtype="Int64",
-                    ),
+                    "due": due.to_numpy()[m],
+                    "actual": actual.to_numpy()[m],
+                    "late_business_days": late.array[m]
+                    if isinstance(late, pd.Series)
+                    else pd.array([pd.NA] * int(m.sum()), dtype="Int64"),
                 }
             )
         )
@@ -169,8 +167,8 @@ def noncompliance_reasons(result: ComplianceResult) -> pd.DataFrame:
         frames.append(
             pd.DataFrame(
                 {
-                    "ticket_id": cp["ticket_id"].to_numpy(),
-                    "unit_code": cp["unit_code"].to_numpy(),
+                    "ticket_id": cp["ticket_id"].array,
+                    "unit_code": cp["unit_code"].array,
                     "step": 2,
                     "rule": "checkpoint_missed",
                     "due": cp["checkpoint"].to_numpy(),
