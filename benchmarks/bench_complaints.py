@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import resource
@@ -251,6 +252,51 @@ def reference_compliance(
 # --------------------------------------------------------------------------- the two engines
 
 LAYOUTS = {"grouped": "events.parquet", "by_time": "events_by_time.parquet"}
+ENGINES = ("kpilib", "duckdb", "duckdb_1thread", "kpilib_before")
+#: The last commit with the single-module engine (kpilib/complaints.py), for "no slower".
+BEFORE = "bd72c1c874235092b3bf8dd3eb2d93d8de07b269"
+
+
+@functools.cache
+def _engine_before():
+    """kpilib/complaints.py as of :data:`BEFORE`, loaded from git history (once)."""
+    import importlib.util
+
+    src = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(Path(__file__).resolve().parent),
+            "show",
+            f"{BEFORE}:kpilib/complaints.py",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    path = Path(tempfile.mkdtemp(prefix="complaints_before_")) / "complaints_before.py"
+    path.write_text(src, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("complaints_before", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["complaints_before"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def before_kpis(folder: Path, fy: int, units: Sequence[str], *, events_file: str) -> dict:
+    """The same KPIs with the previous engine, read as its benchmark read them."""
+    old = _engine_before()
+    events = pd.read_parquet(folder / events_file)
+    tickets = pd.read_parquet(folder / "tickets.parquet")
+    subs = pd.read_parquet(folder / "report_submissions.parquet")
+    res = old.evaluate_compliance(events, fy=fy)
+    return {
+        "step12": old.compliance_by_quarter(res, units=units),
+        "year_end": old.year_end_resolution(res, units=units),
+        "step3": old.step3_table(subs, fy=fy, units=units),
+        "traffy": old.traffy_resolution(tickets, fy=fy, units=units),
+        "monthly": old.monthly_figures_fy(tickets, fy, units=units),
+    }
 
 
 def kpilib_kpis(
@@ -322,12 +368,17 @@ def _phase_measure(folder: Path, fy: int, engine: str, layout: str) -> None:
     # rules' input) and the catalogue's districts
     units = load_catalog().district_codes()
     cal.business_calendar()
-    peer = _peer() if engine == "duckdb" else None
+    peer = _peer() if engine.startswith("duckdb") else None
+    threads = 1 if engine == "duckdb_1thread" else None
+    if engine == "kpilib_before":
+        _engine_before()  # compiled outside the timed part, like the others' imports
     rss_before = _rss_mb()
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
     if peer is not None:
-        tables = peer.kpis(folder, fy, units, events_file=LAYOUTS[layout])
+        tables = peer.kpis(folder, fy, units, events_file=LAYOUTS[layout], threads=threads)
+    elif engine == "kpilib_before":
+        tables = before_kpis(folder, fy, units, events_file=LAYOUTS[layout])
     else:
         tables = kpilib_kpis(folder, fy, units, events_file=LAYOUTS[layout])
     seconds = time.perf_counter() - t
@@ -407,7 +458,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=5, help="runs per engine and layout")
     p.add_argument("--layouts", default="grouped,by_time", help="comma-separated: grouped, by_time")
     p.add_argument("--phase", choices=["all", "generate", "measure", "agree"], default="all")
-    p.add_argument("--engine", choices=["kpilib", "duckdb"], default="kpilib")
+    p.add_argument("--engine", choices=ENGINES, default="kpilib")
+    p.add_argument(
+        "--engines",
+        default="kpilib,duckdb",
+        help=f"comma-separated, measured alternately: {', '.join(ENGINES)}",
+    )
     p.add_argument("--layout", choices=sorted(LAYOUTS), default="grouped")
     p.add_argument("--dir", default=None, help="data folder (generate/measure/agree phases)")
     a = p.parse_args(argv)
@@ -430,26 +486,29 @@ def main(argv: list[str] | None = None) -> int:
             f"generated {gen['tickets']:,} tickets, {gen['events']:,} events "
             f"in {time.perf_counter() - t:.1f} s"
         )
+        engines = [e.strip() for e in a.engines.split(",") if e.strip()]
         for layout in layouts:
-            runs: dict[str, list[dict]] = {"kpilib": [], "duckdb": []}
+            runs: dict[str, list[dict]] = {e: [] for e in engines}
             for i in range(a.repeat):
-                # alternate, and alternate which engine goes first
-                order = ("kpilib", "duckdb") if i % 2 == 0 else ("duckdb", "kpilib")
+                # alternate, and rotate which engine goes first
+                order = engines[i % len(engines) :] + engines[: i % len(engines)]
                 for engine in order:
                     args = ["--phase", "measure", "--dir", tmp, "--fy", str(a.fy)]
                     runs[engine].append(_child([*args, "--engine", engine, "--layout", layout]))
             med = {e: statistics.median(r["seconds"] for r in rs) for e, rs in runs.items()}
             for e, rs in runs.items():
                 print(
-                    f"[{layout}] {e:6s} median {med[e]:.3f} s  runs "
-                    f"{[r['seconds'] for r in rs]}  peak RSS median "
+                    f"[{layout}] {e:14s} median {med[e]:.3f} s  runs "
+                    f"{[r['seconds'] for r in rs]}  CPU median "
+                    f"{statistics.median(r['cpu_seconds'] for r in rs):.2f} s  peak RSS median "
                     f"{statistics.median(r['peak_rss_mb'] for r in rs):.0f} MB "
                     f"(max {max(r['peak_rss_mb'] for r in rs):.0f}; after imports "
                     f"{statistics.median(r['rss_after_imports_mb'] for r in rs):.0f})"
                 )
-            print(
-                f"[{layout}] ratio DuckDB / kpilib (medians): {med['duckdb'] / med['kpilib']:.2f}"
-            )
+            for e in engines[1:]:
+                print(
+                    f"[{layout}] ratio {e} / {engines[0]} (medians): {med[e] / med[engines[0]]:.2f}"
+                )
             agree = _child(
                 ["--phase", "agree", "--dir", tmp, "--fy", str(a.fy), "--layout", layout]
             )
