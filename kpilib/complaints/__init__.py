@@ -9,11 +9,12 @@ Modules (dependencies flow downwards; none imports the measure registry):
 
 - ``rules`` — the rules' constants; ``days`` — day numbers, the business-day table,
   checkpoints; ``grouping`` — key codes and counts per unit;
-- ``events`` — the event log as arrays; ``step2`` — checkpoint masks and rows;
-  ``compliance`` — steps 1 and 2 per ticket, as named stages;
+- ``ticket_ids``, ``events``, ``parquet`` — the event log as arrays, one set per kind;
+  ``step2`` — checkpoint masks and rows; ``stages`` — the stages of steps 1 and 2;
+  ``compliance`` — :func:`evaluate_compliance` (runs the stages) and its result;
 - ``summaries`` — KPI 3.1 per unit-quarter, year-end resolution, audit reasons;
 - ``step3`` — the monthly summary; ``figures`` — monthly figures and the charts' data;
-  ``traffy`` — KPI 4; ``parquet`` — reading the Parquet columns the engine needs;
+  ``traffy`` — KPI 4;
 - ``measures`` — the measure functions (per-bundle cache), named by ``kpilib.measures``.
 """
 
