@@ -58,7 +58,8 @@ def generate(n: int, *, seed: int = 2563, fy: int = 2563) -> tuple[pd.DataFrame,
     t0 = int(pd.Timestamp(start).tz_localize(BKK).timestamp())
     t1 = int(pd.Timestamp(end).tz_localize(BKK).timestamp()) + 86399
     fwd = np.sort(rng.integers(t0, t1, n))
-    unit = rng.integers(1001, 1051, n)
+    units = np.array(load_catalog().district_codes(), dtype=object)
+    unit = rng.integers(0, units.size, n)
     day = 86400
     # acceptance: mostly same/next day, a share late, 3 % never
     acc_delay = rng.choice([0, 0, 0, 1, 1, 2, 3, 5], n) * day + rng.integers(600, 8 * 3600, n)
@@ -102,11 +103,10 @@ def generate(n: int, *, seed: int = 2563, fy: int = 2563) -> tuple[pd.DataFrame,
     order = np.lexsort((ts, tix))
     tix, etype, ts = tix[order], etype[order], ts[order]
     ids = np.char.add("T", np.char.zfill(np.arange(n).astype(str), 7)).astype(object)
-    units = np.array([str(u) for u in range(1001, 1051)], dtype=object)
     events = pd.DataFrame(
         {
             "ticket_id": pd.array(ids[tix], dtype="str"),
-            "unit_code": pd.array(units[unit[tix] - 1001], dtype="str"),
+            "unit_code": pd.array(units[unit[tix]], dtype="str"),
             "event": pd.Categorical.from_codes(etype, categories=list(EVENTS)),
             "timestamp": pd.to_datetime(ts, unit="s", utc=True).tz_convert(BKK),
         }
@@ -120,7 +120,7 @@ def generate(n: int, *, seed: int = 2563, fy: int = 2563) -> tuple[pd.DataFrame,
     tickets = pd.DataFrame(
         {
             "ticket_id": pd.array(ids, dtype="str"),
-            "unit_code": pd.array(units[unit - 1001], dtype="str"),
+            "unit_code": pd.array(units[unit], dtype="str"),
             "source": "traffy_api_v2",
             "type_tags": pd.array(tags[rng.integers(0, tags.size, n)], dtype="str"),
             "comment": "",
