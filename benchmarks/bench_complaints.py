@@ -303,23 +303,16 @@ def kpilib_kpis(
     folder: Path, fy: int, units: Sequence[str], *, events_file: str = "events.parquet"
 ) -> dict[str, pd.DataFrame]:
     """Every complaint KPI through kpilib's public API, in the tables the peer returns."""
-    log = C.EventLog.from_parquet(folder / events_file)
-    res = C.evaluate_compliance(log, fy=fy)
-    step12 = C.compliance_by_quarter(res, units=units)
-    year_end = C.year_end_resolution(res, units=units)
-    tix = C.TicketArrays.from_parquet(folder / "tickets.parquet")
-    traffy = C.traffy_resolution(tix, fy=fy, units=units)
-    monthly = C.monthly_figures_fy(tix, fy, units=units)
     subs = pd.read_parquet(folder / "report_submissions.parquet")
-    step3 = C.step3_table(subs, fy=fy, units=units)
+    t = C.year_tables(folder / events_file, folder / "tickets.parquet", subs, fy=fy, units=units)
     return {
-        "step12": step12[
+        "step12": t.compliance[
             ["unit_code", "quarter", "received", "step1_ok", "step2_ok", "compliant", "resolved"]
         ],
-        "year_end": year_end[["unit_code", "received", "resolved"]],
-        "traffy": traffy[["unit_code", "quarter", "received", "resolved", "state_basis"]],
-        "monthly": monthly[["unit_code", "month", "received", "finished", "in_progress"]],
-        "step3": step3[["unit_code", "month", "on_time"]],
+        "year_end": t.year_end[["unit_code", "received", "resolved"]],
+        "traffy": t.traffy[["unit_code", "quarter", "received", "resolved", "state_basis"]],
+        "monthly": t.monthly[["unit_code", "month", "received", "finished", "in_progress"]],
+        "step3": t.step3[["unit_code", "month", "on_time"]],
     }
 
 

@@ -711,3 +711,24 @@ def test_monthly_figures_of_a_year_at_once_equal_month_by_month(fy: int) -> None
     )
     pd.testing.assert_frame_equal(whole, by_month)
     assert len(whole) == 12 * 50
+
+
+def test_year_tables_equal_the_functions_one_by_one(tmp_path: Path) -> None:
+    """The one-call form (tickets on a second thread, Parquet paths) changes nothing."""
+    events = _read_events("kpi31_events.csv")
+    tickets = _read_tickets("traffy_tickets.csv")
+    subs = pd.read_csv(FIX / "report_submissions.csv", dtype=str)
+    events.to_parquet(tmp_path / "events.parquet", index=False)
+    tickets.to_parquet(tmp_path / "tickets.parquet", index=False)
+    units = _districts()
+    for ev, tk in ((events, tickets), (tmp_path / "events.parquet", tmp_path / "tickets.parquet")):
+        got = C.year_tables(ev, tk, subs, fy=2563, units=units)
+        res = C.evaluate_compliance(events, fy=2563)
+        pd.testing.assert_frame_equal(got.compliance, C.compliance_by_quarter(res, units=units))
+        pd.testing.assert_frame_equal(got.year_end, C.year_end_resolution(res, units=units))
+        pd.testing.assert_frame_equal(
+            got.traffy, C.traffy_resolution(tickets, fy=2563, units=units)
+        )
+        pd.testing.assert_frame_equal(got.monthly, C.monthly_figures_fy(tickets, 2563, units=units))
+        pd.testing.assert_frame_equal(got.step3, C.step3_table(subs, fy=2563, units=units))
+    assert got.compliance.query("unit_code == '1032' and quarter == 4")["received"].item() == 7

@@ -15,6 +15,7 @@ Modules (dependencies flow downwards; none imports the measure registry):
 - ``summaries`` — KPI 3.1 per unit-quarter, year-end resolution, audit reasons;
 - ``step3`` — the monthly summary; ``figures`` — monthly figures and the charts' data;
   ``traffy`` — KPI 4;
+- ``year`` — every table of a fiscal year in one call (events and tickets on two threads);
 - ``measures`` — the measure functions (per-bundle cache), named by ``kpilib.measures``.
 """
 
@@ -67,6 +68,7 @@ from kpilib.complaints.summaries import (
     year_end_resolution,
 )
 from kpilib.complaints.traffy import traffy_ranking, traffy_resolution, traffy_tickets
+from kpilib.complaints.year import YearTables, year_tables
 
 __all__ = [
     "ACCEPT_BUSINESS_DAYS",
@@ -83,6 +85,7 @@ __all__ = [
     "StateBasis",
     "TicketArrays",
     "TicketFlags",
+    "YearTables",
     "backlog_ageing",
     "bangkok_days",
     "bundle_compliance",
@@ -115,4 +118,5 @@ __all__ = [
     "traffy_resolution",
     "traffy_tickets",
     "year_end_resolution",
+    "year_tables",
 ]

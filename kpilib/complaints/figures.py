@@ -100,12 +100,12 @@ class TicketArrays:
         names = set(pf.schema_arrow.names)
         cols = [c for c in TICKET_COLUMNS if c in names and c != "ticket_id"]
         n = pf.metadata.num_rows
-        created = np.empty(n, dtype=np.int64)
-        finished = np.empty(n, dtype=np.int64)
+        created = np.empty(n, dtype=np.int32)
+        finished = np.empty(n, dtype=np.int32)
         export = np.zeros(n, dtype=bool)
         export_fin = np.zeros(n, dtype=bool)
         traffy = np.zeros(n, dtype=bool)
-        ucode = np.empty(n, dtype=np.int64)
+        ucode = np.empty(n, dtype=np.int32)
         uvalues: list[str] = []
         upos: dict[str, int] = {}
         at = 0
@@ -120,7 +120,7 @@ class TicketArrays:
                 lut.append(upos.setdefault(str(u), len(upos)))
                 if len(uvalues) < len(upos):
                     uvalues.append(str(u))
-            ucode[part] = np.array([*lut, -1], dtype=np.int64)[dictionary_indices(units)]
+            ucode[part] = np.array([*lut, -1], dtype=np.int32)[dictionary_indices(units)]
             if "state_is_export_time" in cols:
                 col = batch.column("state_is_export_time").fill_null(False)
                 export[part] = np.asarray(col, dtype=bool) & (finished[part] >= NEVER)
