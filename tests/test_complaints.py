@@ -447,12 +447,34 @@ def test_traffy_measures_refuse_export_time_figures() -> None:
     assert C.m_traffy_received(b, "GOVSEC", 2567, 1) is None
 
 
+def test_all_three_steps_per_complaint() -> None:
+    """A complaint counts when steps 1-2 passed and its month's summary was on time (or not yet
+    due at the cut-off): checked against the per-ticket table and the step-3 table."""
+    b = _bundle()
+    res = C.evaluate_compliance(b.table("events"), fy=2563)
+    t = res.tickets
+    step3 = C.step3_table(b.table("report_submissions"), fy=2563)
+    on_time = {(u, m): ok for u, m, ok in zip(step3["unit_code"], step3["month"], step3["on_time"])}
+    month = pd.to_datetime(t["received_on"]).dt.strftime("%Y-%m")
+    due = pd.to_datetime(t["received_on"]).dt.to_period("M").dt.to_timestamp() + pd.DateOffset(
+        months=1, days=9
+    )
+    cutoff = pd.Timestamp(res.cutoff)
+    month_ok = [
+        d > cutoff or on_time.get((u, m), False)
+        for u, m, d in zip(t["unit_code"].astype(str), month, due)
+    ]
+    expected = int((t["compliant"].to_numpy() & pd.Series(month_ok).to_numpy()).sum())
+    assert 0 < expected < int(t["compliant"].sum())  # step 3 removes some complaints here
+    assert C.m_all_steps_compliant(b, "1032", 2563, 4) == expected
+
+
 def test_complaint_measures_are_registered() -> None:
     from kpilib.measures import MEASURES
 
     b = _bundle()
     complaint = {n: m for n, m in MEASURES.items() if m.module == "kpilib.complaints.measures"}
-    assert len(complaint) == 10
+    assert len(complaint) == 11
     for spec in complaint.values():
         fn = getattr(C, spec.function)
         assert spec.fn is fn

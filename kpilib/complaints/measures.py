@@ -17,7 +17,7 @@ import pandas as pd
 from kpilib import calendar as cal
 from kpilib.complaints.compliance import evaluate_compliance
 from kpilib.complaints.step3 import step3_table
-from kpilib.complaints.summaries import compliance_by_quarter
+from kpilib.complaints.summaries import all_steps_by_quarter, compliance_by_quarter
 from kpilib.complaints.traffy import traffy_resolution
 
 if TYPE_CHECKING:  # the registry names these functions; they never import it at run time
@@ -79,6 +79,21 @@ def bundle_step3(bundle: BundleLike, fy: int) -> pd.DataFrame | None:
         "report_submissions",
         lambda: step3_table(bundle.table("report_submissions"), fy=fy),
     )
+
+
+def bundle_all_steps(bundle: BundleLike, fy: int) -> pd.DataFrame | None:
+    """Complaints through all three steps per unit and quarter (cached); None without events
+    or without the monthly-summary table (step 3 cannot be judged)."""
+    fy = cal.require_be_year(fy)
+    if not bundle.has_table("report_submissions"):
+        return None
+
+    def compute() -> pd.DataFrame:
+        tickets = bundle.table("tickets") if bundle.has_table("tickets") else None
+        res = evaluate_compliance(bundle.table("events"), tickets=tickets, fy=fy)
+        return all_steps_by_quarter(res, bundle_step3(bundle, fy))
+
+    return _cached(bundle, ("all_steps", fy), "events", compute)
 
 
 def _row(table: pd.DataFrame | None, unit_code: str, quarter: int) -> pd.Series | None:
@@ -195,6 +210,14 @@ m_step12_total = m_received
 def m_resolved(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> int | None:
     """Of those, tickets finished as of the quarter's last day (Q4: the fiscal year's end)."""
     return _count("resolved", bundle, unit_code, fy, quarter)
+
+
+def m_all_steps_compliant(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> int | None:
+    """Tickets handled through all three steps (cumulative from the FY start)."""
+    row = _row(bundle_all_steps(bundle, fy), unit_code, cal.require_quarter(quarter))
+    if row is None or int(row["received"]) == 0:
+        return None
+    return int(row["all_steps_ok"])
 
 
 def m_traffy_resolved(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,9 +11,9 @@ import pandas as pd
 
 from kpilib import calendar as cal
 from kpilib.complaints.compliance import ComplianceResult
-from kpilib.complaints.days import day_number
+from kpilib.complaints.days import as_dates, day_number
 from kpilib.complaints.grouping import UnitIndex, pct, unit_index
-from kpilib.complaints.rules import YEAR_END_TARGET_PCT
+from kpilib.complaints.rules import REPORT_DUE_DAY, YEAR_END_TARGET_PCT
 from kpilib.errors import ParameterError
 
 
@@ -182,3 +183,71 @@ def noncompliance_reasons(result: ComplianceResult) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["ticket_id", "step", "due"], kind="stable", ignore_index=True)[cols]
+
+
+def all_steps_by_quarter(result: ComplianceResult, step3: pd.DataFrame) -> pd.DataFrame:
+    """Complaints handled through all three steps, per unit and quarter (KPI 3.1, seed 000's
+    "ดำเนินการครบถ้วน 3 ขั้นตอน").
+
+    A complaint counts when it passed steps 1 and 2 as of the quarter's end (as in
+    :func:`compliance_by_quarter`) and the monthly summary of the month it was received
+    (step 3) reached the Central Division by the 10th of the following month. A summary not
+    yet due at the quarter's end cannot have been missed: its complaints count on steps 1–2
+    alone until it falls due.
+
+    Args:
+        result: The step 1–2 evaluation (``fy=`` given).
+        step3: :func:`kpilib.complaints.step3.step3_table` of the fiscal year (a unit-month
+            missing from it counts as not submitted).
+
+    Returns:
+        ``unit_code, quarter, received, all_steps_ok``.
+    """
+    if result.fy is None:
+        raise ParameterError("all_steps_by_quarter needs a result evaluated with fy=")
+    f = result.flags
+    received_dates = pd.DatetimeIndex(as_dates(f.received))
+    month_index = received_dates.year.to_numpy() * 12 + received_dates.month.to_numpy() - 1
+    # the summary of a ticket's month is due on the 10th of the following month
+    months, inverse = np.unique(month_index, return_inverse=True)
+    due_of = np.array(
+        [
+            day_number(dt.date(int(i + 1) // 12, int(i + 1) % 12 + 1, REPORT_DUE_DAY))
+            for i in months
+        ],
+        dtype=np.int64,
+    )
+    due_day = due_of[inverse] if len(months) else np.zeros(0, dtype=np.int64)
+    label_of = np.array([f"{int(i) // 12:04d}-{int(i) % 12 + 1:02d}" for i in months], dtype=object)
+    ticket_month = label_of[inverse] if len(months) else np.zeros(0, dtype=object)
+    on_time = {
+        (str(u), str(m)): bool(ok)
+        for u, m, ok in zip(step3["unit_code"], step3["month"], step3["on_time"], strict=True)
+    }
+    units = np.asarray(f.unit_values, dtype=object)[f.unit]
+    step3_ok = np.fromiter(
+        (on_time.get((u, m), False) for u, m in zip(units, ticket_month, strict=True)),
+        dtype=bool,
+        count=len(units),
+    )
+    unit_list = unit_index(None, f.unit_values)
+    by_unit = UnitIndex(f.unit, f.unit_values, unit_list)
+    frames = []
+    for q in range(1, 5):
+        q_start, q_end = cal.quarter_bounds(result.fy, q)
+        if q > 1 and q_start > result.cutoff:
+            break
+        x = day_number(min(q_end, result.cutoff))
+        m = f.received <= x
+        ok = m & (f.fail > x) & ((due_day > x) | step3_ok)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unit_code": unit_list,
+                    "quarter": q,
+                    "received": by_unit.count(m),
+                    "all_steps_ok": by_unit.count(ok),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
