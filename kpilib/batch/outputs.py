@@ -355,8 +355,8 @@ _LINK_ORDER = {"html": 0, "pdf": 1, "ipynb": 2, "json": 3}
 
 
 def new_run_id() -> str:
-    """``20261121T064701Z-12345``: UTC start time and process id."""
-    now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    """``20261121T064701.123456Z-12345``: UTC start time and process id."""
+    now = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     return f"{now}-{os.getpid()}"
 
 

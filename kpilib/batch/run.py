@@ -614,7 +614,8 @@ def _write_outputs(
     except OSError as exc:
         if exc.errno not in DISK_ERRNOS:
             raise
-        batch.outcome = f"stopped: the output folder cannot be written: {exc}"
+        if not batch.outcome.startswith("stopped"):
+            batch.outcome = f"stopped: the output folder cannot be written: {exc}"
         batch.messages.append(
             f"cannot write the index/summaries/manifest ({exc}); the previous ones are intact"
         )
