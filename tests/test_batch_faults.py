@@ -80,24 +80,8 @@ def _wait_for(predicate, *, timeout: float = 120.0, what: str = "") -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _group(pgid: int) -> list[int]:
-    """Live (not zombie) processes of a process group."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
-
-
-def _no_process_left(pgid: int) -> None:
-    _wait_for(lambda: not _group(pgid), timeout=15, what=f"process group {pgid} to end")
+def _no_process_left(group, pgid: int) -> None:
+    _wait_for(lambda: not group(pgid), timeout=15, what=f"process group {pgid} to end")
 
 
 def _states(out: Path) -> dict[tuple[str, str], str]:
@@ -125,12 +109,12 @@ def _rerun_completes_only_what_is_missing(work: Path, done_before: int, total: i
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_to_the_parent_stops_the_run_cleanly(work, sig):
+def test_a_signal_to_the_parent_stops_the_run_cleanly(work, sig, process_group):
     proc = _start(work, "--quarter", "all", "--jobs", "2", delay="*=1")
     _wait_for(lambda: "[2/12]" in _log(work), what="two reports")
     os.kill(proc.pid, sig)
     assert proc.wait(timeout=60) == 128 + sig
-    _no_process_left(proc.pid)
+    _no_process_left(process_group, proc.pid)
     log = _log(work)
     name = signal.Signals(sig).name
     assert re.search(rf"kpi run: interrupted by {name}: \d+ report\(s\) not finished; run the", log)
@@ -152,21 +136,21 @@ def test_a_signal_to_the_parent_stops_the_run_cleanly(work, sig):
     _rerun_completes_only_what_is_missing(work, done, 12)
 
 
-def test_kill_9_of_the_parent_takes_its_workers_along(work):
+def test_kill_9_of_the_parent_takes_its_workers_along(work, process_group):
     proc = _start(work, "--quarter", "all", "--jobs", "2", delay="*=1")
     _wait_for(lambda: "[1/12]" in _log(work), what="one report")
-    workers = [p for p in _group(proc.pid) if p != proc.pid]
+    workers = [p for p in process_group(proc.pid) if p != proc.pid]
     assert workers, "no worker processes found"
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait(timeout=30) == -signal.SIGKILL
-    _no_process_left(proc.pid)
+    _no_process_left(process_group, proc.pid)
     out = work / "out"
     done = sum(1 for s in _states(out).values() if s == "ok")
     assert not (out / "2567" / "Q1" / "index.html").exists()  # the parent never got there
     _rerun_completes_only_what_is_missing(work, done, 12)
 
 
-def test_kill_9_of_one_worker_fails_only_its_report(work):
+def test_kill_9_of_one_worker_fails_only_its_report(work, process_group):
     first = subprocess.run(_args(work, "--jobs", "2"), capture_output=True, text=True, timeout=300)
     assert first.returncode == 3, first.stderr
     unit_dir = work / "out" / "2567" / "Q1" / "1002"
@@ -193,7 +177,7 @@ def test_kill_9_of_one_worker_fails_only_its_report(work):
     index = (work / "out" / "2567" / "Q1" / "index.html").read_text(encoding="utf-8")
     row = re.search(r'<tr class="failed">.*?</tr>', index, re.S).group(0)
     assert "1002" in row and "href=" not in row
-    _no_process_left(proc.pid)
+    _no_process_left(process_group, proc.pid)
     _no_partial_files(work / "out")
 
 
