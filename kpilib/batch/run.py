@@ -68,7 +68,7 @@ from kpilib.batch.worker import (
 )
 from kpilib.errors import DependencyMissing, RenderError
 from kpilib.fsio import atomic_write_text, remove_tmp_files
-from kpilib.paths import package_dir
+from kpilib.paths import package_dir, project_root
 
 #: Exit codes of ``kpi run`` and ``kpi report``.
 EXIT_OK = 0  # every report rendered or up to date, every KPI certified
@@ -218,6 +218,7 @@ def child_env() -> dict[str, str]:
     import os
 
     env = {k: v for k, v in os.environ.items() if k.startswith("KPILIB_")}
+    env.setdefault("KPILIB_ROOT", str(project_root()))  # workers see this command's project
     for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[key] = os.environ.get(key, "1")
     return env
@@ -498,6 +499,7 @@ def run_batch(
                             pdf=plan.pdf,
                             cell_timeout=plan.cell_timeout,
                             run=run_id,
+                            cwd=str(project_root()),  # where params/ is, as for this command
                         )
                     )
             if tasks:

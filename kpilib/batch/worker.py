@@ -80,6 +80,7 @@ class Task:
     pdf: bool = False
     cell_timeout: float | None = None
     run: str | None = None
+    cwd: str | None = None
 
 
 @dataclass
@@ -210,7 +211,7 @@ def _execute(task: Task, output: Path, result_json: Path) -> tuple[Any, str | No
             engine_name="kpilib-inprocess" if task.engine == "inprocess" else None,
             progress_bar=False,
             request_save_on_cell_execute=False,
-            cwd=str(Path(task.notebook).parent),
+            cwd=task.cwd or str(Path(task.notebook).parent),
             execution_timeout=task.cell_timeout,
         )
     except PapermillExecutionError as exc:
