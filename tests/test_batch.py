@@ -21,6 +21,7 @@ import pytest
 
 from kpilib import batch, cli, engine, fsio
 from kpilib.batch import outputs, plan, run, worker
+from kpilib.document import read_report_json
 from kpilib.errors import InputError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "batch"
@@ -211,7 +212,7 @@ def test_failing_unit_is_isolated_and_kept_for_inspection(data_dir, tmp_path):
     q1 = out / "2567" / "Q1"
     for ok in ("1001", "1003"):
         assert (q1 / ok / "report.html").is_file()
-        assert json.loads((q1 / ok / "report.json").read_text())["unit_code"] == ok
+        assert read_report_json((q1 / ok / "report.json").read_bytes()).unit.code == ok
     failed = q1 / "1002"
     assert not (failed / "report.html").exists() and not (failed / "report.json").exists()
     nb = nbformat.read(failed / "report.ipynb", as_version=4)
@@ -241,7 +242,7 @@ def test_progress_lines_are_time_stamped_and_labelled(data_dir, tmp_path):
     assert [p.parent.name for p in result.index_paths] == ["Q1", "Q2", "Q3", "Q4"]
     for q in (1, 2, 3, 4):
         scorecard = tmp_path / "out" / "2567" / f"Q{q}" / "1003" / "report.json"
-        assert json.loads(scorecard.read_text(encoding="utf-8"))["quarter"] == q
+        assert read_report_json(scorecard.read_bytes()).period.quarter == q
 
 
 def test_kpi_report_labels_its_lines(data_dir, tmp_path, cli_catalog, monkeypatch, capsys):
@@ -433,7 +434,7 @@ def test_summaries_have_thai_headers_and_one_row_per_unit(data_dir, tmp_path):
     assert f"{outputs.H_LEVEL} K1" in rows[0]
     assert [r[0] for r in rows[1:]] == ["1001", "1002", "1003"]
     by_code = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
-    assert by_code["1001"][outputs.H_POINTS] == "10"
+    assert float(by_code["1001"][outputs.H_POINTS]) == 10
     assert by_code["1001"][f"{outputs.H_LEVEL} K1"] == "5"
     assert by_code["1001"][outputs.H_CERTIFIED] == "รับรองแล้ว"
     assert by_code["1003"][outputs.H_CERTIFIED] == "ยังไม่รับรอง"
@@ -491,29 +492,22 @@ def test_manifest_keeps_every_report_and_every_run(data_dir, tmp_path):
     assert runs == sorted(f"{r.run_id}.json" for r in (first, second, third))
 
 
-def test_summary_row_reads_the_scorecard_document(tmp_path):
-    doc = {
-        "unit_code": "1032",
-        "total_points": 38.0,
-        "total_weight": 70,
-        "certified": False,
-        "results": [
-            {"kpi": "k1", "code": "3.1", "name_th": "ร้อยละ", "level": 4, "certified": True},
-            {"kpi": "k2", "code": "4", "name_th": "Traffy", "level": None, "certified": False},
-        ],
-    }
-    path = tmp_path / "report.json"
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    row = batch.summary_row(path)
-    assert (row.points, row.weight, row.percent, row.certified) == (38.0, 70, 54.29, False)
-    assert [(k.kpi, k.label, k.level) for k in row.kpis] == [
-        ("k1", "3.1 ร้อยละ", 4),
-        ("k2", "4 Traffy", None),
+def test_summary_row_reads_the_report_document(data_dir, tmp_path):
+    _run(_plan(data_dir, tmp_path / "out"))
+    q1 = tmp_path / "out" / "2567" / "Q1"
+    # the fixture scores scores.csv's value on a 5-level rubric (>= 90: 5 ... < 60: 1) with
+    # weight 10, and withholds certification below 60 (1001: 92.5, 1003: 55.25)
+    top = batch.summary_row(q1 / "1001" / "report.json")
+    assert (top.points, top.weight, top.percent, top.certified) == (10, 10, 100, True)
+    assert [(k.kpi, k.label, k.level, k.certified) for k in top.kpis] == [
+        ("K1", "ตัวชี้วัดทดสอบ", 5, True)
     ]
-    assert row.uncertified == ("k2",)
-    path.write_text(json.dumps({"total_points": 1}), encoding="utf-8")
-    with pytest.raises(InputError, match="not a report result document"):
-        batch.summary_row(path)
+    low = batch.summary_row(q1 / "1003" / "report.json")
+    assert (low.points, low.certified, low.uncertified) == (2, False, ("K1",))
+    broken = tmp_path / "report.json"
+    broken.write_text(json.dumps({"total_points": 1}), encoding="utf-8")
+    with pytest.raises(InputError, match="not a report document"):
+        batch.summary_row(broken)
 
 
 # --------------------------------------------------------------------------- stale outputs

@@ -57,7 +57,7 @@ STATUS_TH = {
     "interrupted": "ยังไม่เสร็จ (การประมวลผลถูกขัดจังหวะ)",
     "missing": "ยังไม่ได้จัดทำ",
 }
-CERTIFIED_TH = {True: "รับรองแล้ว", False: "ยังไม่รับรอง", None: "—"}
+CERTIFIED_TH = {True: "รับรองแล้ว", False: "ยังไม่รับรอง", None: "ยังไม่ได้ตรวจสอบข้อมูล"}
 DONE = ("ok", "up to date")
 
 
@@ -66,7 +66,7 @@ DONE = ("ok", "up to date")
 
 @dataclass(frozen=True)
 class KpiLevel:
-    """One KPI of a report as the index shows it."""
+    """One KPI of a report as the index shows it (``certified`` None: unknown)."""
 
     kpi: str
     label: str
@@ -80,6 +80,7 @@ class SummaryRow:
 
     points: float | None
     weight: float | None
+    percent: float | None
     kpis: tuple[KpiLevel, ...]
     certified: bool | None
 
@@ -88,45 +89,44 @@ class SummaryRow:
         """KPIs not certified (unknown counts as not certified)."""
         return tuple(k.kpi for k in self.kpis if k.certified is not True)
 
-    @property
-    def percent(self) -> float | None:
-        """Points as a percentage of the weight."""
-        if self.points is None or not self.weight:
-            return None
-        return round(float(self.points) * 100 / float(self.weight), 2)
+
+_CERTIFIED = {"certified": True, "not_certified": False, "unknown": None}
 
 
 def summary_row(path: Path) -> SummaryRow:
-    """Read a report's ``report.json`` (:meth:`kpilib.scoring.Scorecard.to_dict`).
+    """Read a report's ``report.json`` (a :class:`kpilib.document.ReportDocument`).
 
-    The one function that knows that document's keys: ``total_points``, ``total_weight``,
-    ``certified`` and per entry of ``results``: ``kpi`` (id), ``code``, ``name_th``,
-    ``level``, ``certified``.
+    The one function of the batch that reads that document: total points and the counted
+    weight (KPIs without data are left out), the percentage, and per KPI its level and
+    certification (``unknown`` when the report had no validation results).
 
     Raises:
-        InputError: The file is unreadable or not such a document.
+        InputError: The file is unreadable or not a report document.
     """
+    from kpilib.document import read_report_json  # pydantic models: only when reading one
+
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        kpis = tuple(
-            KpiLevel(
-                kpi=str(r["kpi"]),
-                label=" ".join(str(r.get(k) or "") for k in ("code", "name_th")).strip(),
-                level=r.get("level"),
-                certified=r.get("certified"),
-            )
-            for r in data["results"]
-        )
-        return SummaryRow(
-            points=data.get("total_points"),
-            weight=data.get("total_weight"),
-            kpis=kpis,
-            certified=data.get("certified"),
-        )
+        sc = read_report_json(Path(path).read_bytes()).scorecard
     except OSError as exc:
         raise InputError(f"cannot read the report's results: {exc.strerror}", file=path) from exc
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"not a report result document ({exc})", file=path) from exc
+    except ValueError as exc:  # pydantic's ValidationError and JSON errors
+        first = str(exc).splitlines()[0]
+        raise InputError(f"not a report document ({first})", file=path) from exc
+    return SummaryRow(
+        points=sc.total_points,
+        weight=sc.counted_weight,
+        percent=None if sc.percent is None else round(sc.percent, 2),
+        kpis=tuple(
+            KpiLevel(
+                kpi=r.kpi.id,
+                label=" ".join(p for p in (r.kpi.code, r.kpi.short_name_th or r.kpi.name_th) if p),
+                level=r.level,
+                certified=_CERTIFIED[r.certification.state],
+            )
+            for r in sc.results
+        ),
+        certified=_CERTIFIED[sc.certification],
+    )
 
 
 # --------------------------------------------------------------------------- rows
@@ -149,8 +149,8 @@ class IndexRow:
 
     @property
     def certified(self) -> bool | None:
-        """The report's certification (None: no result)."""
-        return None if self.summary is None else self.summary.certified is True
+        """The report's certification (None: no result, or unknown)."""
+        return None if self.summary is None else self.summary.certified
 
 
 def collect_rows(
@@ -204,6 +204,10 @@ def collect_rows(
     return rows
 
 
+def _certified_th(row: IndexRow) -> str:
+    return "—" if row.summary is None else CERTIFIED_TH[row.certified]
+
+
 def _kpi_columns(rows: Sequence[IndexRow]) -> list[KpiLevel]:
     seen: dict[str, KpiLevel] = {}
     for r in rows:
@@ -228,7 +232,7 @@ def summary_table(rows: Sequence[IndexRow]) -> list[list[Any]]:
         line += [s.points, s.weight, s.percent] if s else [None, None, None]
         levels = _levels(r)
         line += [levels.get(k.kpi) for k in kpis]
-        line += [CERTIFIED_TH[r.certified], r.validation, STATUS_TH.get(r.status, r.status)]
+        line += [_certified_th(r), r.validation, STATUS_TH.get(r.status, r.status)]
         table.append(line)
     return table
 
@@ -306,8 +310,8 @@ def render_index(plan: RunPlan, quarter: int, rows: Sequence[IndexRow]) -> str:
             _cell(s.percent if s else None, num=True),
         ]
         cells += [_cell(levels.get(k.kpi), num=True) for k in kpis]
-        cert = _cell(CERTIFIED_TH[r.certified])
-        if r.certified is False and s is not None:
+        cert = _cell(_certified_th(r))
+        if s is not None and s.uncertified:
             cert["text"] += f" ({len(s.uncertified)} ตัวชี้วัด)"
         cells += [cert, _cell(r.validation)]
         view.append(
@@ -325,7 +329,7 @@ def render_index(plan: RunPlan, quarter: int, rows: Sequence[IndexRow]) -> str:
             }
         )
     n_failed = sum(1 for r in rows if r.status == "failed")
-    n_uncertified = sum(1 for r in rows if r.certified is False)
+    n_uncertified = sum(1 for r in rows if r.summary is not None and r.certified is not True)
     meta = (
         f"ปีงบประมาณ {plan.fy} ไตรมาสที่ {quarter} · {len(rows)} หน่วยงาน · "
         f"ล้มเหลว {n_failed} · ยังไม่รับรอง {n_uncertified} · "
@@ -397,7 +401,9 @@ def write_manifest(
         "runs": runs,
         "validation": validation,
         "counts": counts,
-        "not_certified": sorted(r.code for r in rows if r.certified is False),
+        "not_certified": sorted(
+            r.code for r in rows if r.summary is not None and r.certified is not True
+        ),
         "reports": [
             {
                 "unit": r.code,

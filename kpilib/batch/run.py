@@ -115,13 +115,15 @@ class BatchResult:
 
     @property
     def not_certified(self) -> list[IndexRow]:
-        """Reports of this run that have at least one KPI not certified."""
+        """Reports of this run with a KPI not certified (or unknown: no validation)."""
         keys = {r.key for r in self.results}
         return [
             row
             for rows in self.rows.values()
             for row in rows
-            if (row.code, row.quarter) in keys and row.certified is False
+            if (row.code, row.quarter) in keys
+            and row.summary is not None
+            and row.certified is not True
         ]
 
     @property
