@@ -110,7 +110,7 @@ def _rerun_completes_only_what_is_missing(work: Path, done_before: int, total: i
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_to_the_parent_stops_the_run_cleanly(work, sig, process_group):
-    proc = _start(work, "--quarter", "all", "--jobs", "2", delay="*=1")
+    proc = _start(work, "--quarter", "all", "--jobs", "2", delay="*=0.7")
     _wait_for(lambda: "[2/12]" in _log(work), what="two reports")
     os.kill(proc.pid, sig)
     assert proc.wait(timeout=60) == 128 + sig
@@ -133,7 +133,8 @@ def test_a_signal_to_the_parent_stops_the_run_cleanly(work, sig, process_group):
             assert report["status"] == "interrupted"
             assert "report.html" not in report["outputs"]
     assert ("ยังไม่เสร็จ" in index) == any(r["status"] != "ok" for r in manifest["reports"])
-    _rerun_completes_only_what_is_missing(work, done, 12)
+    if sig == signal.SIGTERM:  # the same clean state either way: one rerun is enough
+        _rerun_completes_only_what_is_missing(work, done, 12)
 
 
 def test_kill_9_of_the_parent_takes_its_workers_along(work, process_group):

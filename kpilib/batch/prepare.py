@@ -41,7 +41,7 @@ class PrepareRequest:
 
 
 @dataclass
-class ValidationSummary:
+class ValidationRecord:
     """What a run's validation found (also kept in ``validation/run.json``)."""
 
     path: str
@@ -65,7 +65,7 @@ class ValidationSummary:
         return "ผ่าน"
 
     @classmethod
-    def read(cls, vdir: Path) -> ValidationSummary | None:
+    def read(cls, vdir: Path) -> ValidationRecord | None:
         """The record of the last validation in ``vdir`` (None if absent or unreadable)."""
         try:
             data = json.loads((vdir / VALIDATION_RECORD).read_text(encoding="utf-8"))
@@ -85,16 +85,16 @@ class ValidationSummary:
 class Prepared:
     """What :func:`prepare` returns to the batch parent."""
 
-    validation: ValidationSummary | None
+    validation: ValidationRecord | None
     bundle_hashes: dict[str, str] = field(default_factory=dict)
     fingerprints: dict[tuple[str, int], str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     peak_rss_kb: int = 0
 
 
-def cached_validation(vdir: Path, key: str) -> ValidationSummary | None:
+def cached_validation(vdir: Path, key: str) -> ValidationRecord | None:
     """The validation record if it was made from the same inputs (``key``) and is whole."""
-    record = ValidationSummary.read(vdir)
+    record = ValidationRecord.read(vdir)
     if record is None or record.key != key or not (vdir / "validation.json").is_file():
         return None
     return record
@@ -128,7 +128,7 @@ def prepare(req: PrepareRequest) -> Prepared:
     return Prepared(summary, hashes, fingerprints, timings, peak_rss_kb())
 
 
-def validate(data_dir: Path, fy: int, vdir: Path, key: str) -> ValidationSummary:
+def validate(data_dir: Path, fy: int, vdir: Path, key: str) -> ValidationRecord:
     """Validate the data folder into ``vdir`` unless a whole result from ``key`` is there."""
     cached = cached_validation(vdir, key)
     if cached is not None:
@@ -150,7 +150,7 @@ def validate(data_dir: Path, fy: int, vdir: Path, key: str) -> ValidationSummary
         found = report.for_unit(unit.code)
         blocking = sum(1 for f in found if f.severity == "blocking")
         units[unit.code] = [blocking, len(found) - blocking]
-    summary = ValidationSummary(
+    summary = ValidationRecord(
         path=str(vdir / "validation.json"),
         key=key,
         created_at=utc_now(),

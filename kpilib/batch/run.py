@@ -46,7 +46,7 @@ from kpilib.batch.outputs import (
 )
 from kpilib.batch.plan import RunPlan
 from kpilib.batch.pool import WorkerDied, WorkerPool
-from kpilib.batch.prepare import Prepared, PrepareRequest, ValidationSummary, prepare
+from kpilib.batch.prepare import Prepared, PrepareRequest, ValidationRecord, prepare
 from kpilib.batch.state import (
     FingerprintRequest,
     InputHashes,
@@ -104,7 +104,7 @@ class BatchResult:
     index_paths: list[Path]
     manifest_paths: list[Path]
     run_path: Path | None = None
-    validation: ValidationSummary | None = None
+    validation: ValidationRecord | None = None
     outcome: str = "completed"
     messages: list[str] = field(default_factory=list)
 
@@ -390,7 +390,7 @@ def run_batch(
     results: dict[tuple[str, int], ReportResult] = {}
     prepared: Prepared | None = None
     vdir = plan.validation_dir()
-    validation = ValidationSummary.read(vdir) if plan.validate else None
+    validation = ValidationRecord.read(vdir) if plan.validate else None
     outcome = "completed"
     interrupted: Interrupted | None = None
     tasks: list[Task] = []
@@ -565,7 +565,7 @@ def _write_outputs(
     started_at: str,
     outcome: str,
     results: dict[tuple[str, int], ReportResult],
-    validation: ValidationSummary | None,
+    validation: ValidationRecord | None,
     hashes: InputHashes | None,
     prepared: Prepared | None,
     timings: dict[str, float],
