@@ -436,8 +436,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     unit_dir = plan.unit_dir(plan.quarters[0], plan.units[0].code)
     for row in result.rows.get(plan.quarters[0], []):
         if row.code == plan.units[0].code:
-            for ext, href in row.links.items():
-                print(f"kpi report: {ext.upper():5} {unit_dir.parent / href}")
+            for ext in ("html", "pdf", "json", "ipynb"):
+                if ext in row.links:
+                    print(f"kpi report: {ext.upper():5} {unit_dir.parent / row.links[ext]}")
     return result.exit_code
 
 

@@ -60,6 +60,7 @@ from kpilib.batch.state import (
 )
 from kpilib.batch.worker import (
     DISK_ERRNOS,
+    OUTPUTS,
     ReportResult,
     Task,
     peak_rss_kb,
@@ -273,27 +274,22 @@ def worker_env(env: dict[str, str]) -> None:
 
 
 def _cleanup_dead(task: Task, error: str) -> ReportResult:
-    """A report whose worker died: remove its partial and stale files, record the failure."""
+    """A report whose worker died: remove its partial and earlier files, record the failure."""
     unit_dir = Path(task.unit_dir)
     remove_tmp_files(unit_dir)
-    for name in ("report.html", "report.pdf", "report.json"):
+    for name in OUTPUTS:  # all from an earlier render: the state said "running"
         (unit_dir / name).unlink(missing_ok=True)
-    keep = ("report.ipynb",) if (unit_dir / "report.ipynb").is_file() else ()
-    state = read_state(unit_dir)
-    if state is not None and state.status == "running":
-        keep = ()  # the notebook there is from an earlier render
     with contextlib.suppress(OSError):
         ReportState(
             status="failed",
             unit=task.unit,
             quarter=task.quarter,
             error=error,
-            outputs=keep,
             engine=task.engine,
             finished_at=utc_now(),
             run=task.run,
         ).write(unit_dir)
-    return ReportResult(task.unit, task.quarter, "failed", error=error, outputs=keep)
+    return ReportResult(task.unit, task.quarter, "failed", error=error)
 
 
 def _render(
