@@ -212,3 +212,20 @@ def test_a_full_output_disk_is_a_clear_error_and_keeps_the_previous_reports(work
     ), proc.stderr
     assert {name: (q1 / name).read_bytes() for name in kept} == before
     _no_partial_files(work / "out")
+
+
+def test_sigterm_while_a_notebook_runs_in_the_parent_process(work, process_group):
+    """``--jobs 1`` (and ``kpi report``) render in the calling process: the signal arrives
+    inside a notebook cell, where IPython would record it as the cell's error."""
+    proc = _start(work, "--quarter", "1", "--jobs", "1", delay="1001=60")
+    unit_dir = work / "out" / "2567" / "Q1" / "1001"
+    _wait_for(lambda: (unit_dir / ".report.state.json").is_file(), what="1001 to start")
+    time.sleep(1.0)  # inside the sleeping cell
+    os.kill(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    _no_process_left(process_group, proc.pid)
+    log = _log(work)
+    assert "kpi run: interrupted by SIGTERM: 3 report(s) not finished" in log, log
+    assert "FAILED" not in log and "Traceback" not in log
+    assert not (unit_dir / "report.html").exists()
+    _no_partial_files(work / "out")

@@ -81,6 +81,10 @@ EXIT_NOT_CERTIFIED = 3  # every report rendered or up to date, some KPIs not cer
 ExecutorFactory = Callable[[RunPlan, int], Executor]
 
 
+_SIGNALLED: list[int] = []
+"""Signals received during this run (a notebook may swallow the exception the handler raises)."""
+
+
 class Interrupted(KeyboardInterrupt):
     """The run was stopped by a signal (Ctrl-C or ``SIGTERM``)."""
 
@@ -194,7 +198,10 @@ def _stop_on_signals() -> Iterator[None]:
     def handler(signum: int, frame: Any) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):  # cleaning up takes a moment: once is enough
             signal.signal(sig, signal.SIG_IGN)
+        _SIGNALLED.append(signum)
         raise Interrupted(signum)
+
+    _SIGNALLED.clear()
 
     old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in old:
@@ -309,6 +316,8 @@ def _render(
             except BaseException:
                 remove_tmp_files(Path(task.unit_dir))
                 raise
+            if _SIGNALLED:  # IPython records an interrupt inside a cell as the cell's error
+                raise Interrupted(_SIGNALLED[0])
             results[(task.unit, task.quarter)] = result
             progress.update(result)
             if result.disk_full:
