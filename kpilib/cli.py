@@ -453,14 +453,13 @@ def _unit_codes(values: list[str] | None) -> tuple[str, ...] | None:
 def _cmd_forms(args: argparse.Namespace) -> int:
     from kpilib import calendar as cal
     from kpilib import paths
-    from kpilib.batch import check_path_value
     from kpilib.catalog import load_catalog
 
     fy = cal.require_be_year(args.fy)
     quarter = cal.require_quarter(args.quarter)
     units = _unit_codes(args.unit)
-    data = check_path_value(args.data or paths.sample_data_dir(), option="--data")
-    out = check_path_value(args.out or paths.outputs_dir() / "forms", option="--out")
+    data = paths.check_path_option(args.data or paths.sample_data_dir(), option="--data")
+    out = paths.check_path_option(args.out or paths.outputs_dir() / "forms", option="--out")
     cat = load_catalog()
     for code in units or ():
         cat.unit(code)
@@ -499,7 +498,6 @@ def _cmd_forms(args: argparse.Namespace) -> int:
 def _cmd_sign(args: argparse.Namespace) -> int:
     from kpilib import calendar as cal
     from kpilib import paths, signoff
-    from kpilib.batch import check_path_value
     from kpilib.forms import layout
 
     unit = _unit_codes([args.unit])[0]  # type: ignore[index]
@@ -507,7 +505,7 @@ def _cmd_sign(args: argparse.Namespace) -> int:
     quarter = cal.require_quarter(args.quarter)
     name = signoff.check_signer(args.name, what="--name", limit=layout.NAME_TEXT)
     role = signoff.check_signer(args.role, what="--role", limit=layout.POSITION_TEXT)
-    data = check_path_value(args.data or paths.sample_data_dir(), option="--data")
+    data = paths.check_path_option(args.data or paths.sample_data_dir(), option="--data")
     if not data.is_dir():
         raise ParameterError(f"--data {str(data)!r} is not a folder")
     record, path = signoff.sign(data, unit, fy, quarter, name=name, role=role)
