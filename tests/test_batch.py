@@ -540,3 +540,14 @@ def test_pool_of_workers_isolates_the_failing_unit(data_dir, tmp_path):
     assert (result.index_paths[0].parent / "summary.xlsx").is_file()
     again, _ = _run(p(1))
     assert _status(again) == {"1001": "up to date", "1002": "failed", "1003": "up to date"}
+
+
+@pytest.mark.parametrize("folder", ["forms", "signoffs"])
+def test_filled_forms_and_signoffs_are_inputs_of_the_reports(folder, data_dir, tmp_path):
+    """Reports read the units' filled forms and sign-off records (kpilib.signoff)."""
+    _run(_plan(data_dir, tmp_path / "out"))
+    record = data_dir / folder / "2567" / "Q1" / "1001" / "record.json"
+    record.parent.mkdir(parents=True)
+    record.write_text("{}", encoding="utf-8")
+    again, _ = _run(_plan(data_dir, tmp_path / "out"))
+    assert set(_status(again).values()) == {"ok"}

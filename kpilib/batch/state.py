@@ -10,7 +10,8 @@ Two levels, so that a rerun with nothing changed only hashes files:
   report reads: its unit's rows of the tables its KPIs read (all districts' rows for an
   input summed over districts), its unit's tickets and events (an office: every
   district's tickets), every district's Traffy resolution in the quarter (the position
-  chart) and the validation findings that concern the unit. Changing one cell of one unit
+  chart), its filled forms and sign-off records, and the validation findings that concern
+  the unit. Changing one cell of one unit
   therefore re-renders that unit's reports only; moving the checkout re-renders nothing.
 
 The state of a unit folder is ``.report.state.json`` (:class:`ReportState`): written as
@@ -110,12 +111,25 @@ class InputHashes:
         return _sha(self.source)
 
 
+#: Folders of a data folder that reports read besides its raw inputs: the units' filled
+#: forms and the sign-off records (``kpilib.signoff.report_input_files``).
+REPORT_INPUT_FOLDERS = ("forms", "signoffs")
+
+
+def hash_data(data_dir: Path) -> dict[str, str]:
+    """sha256 of every raw input file, and of every file under ``forms/`` and ``signoffs/``."""
+    data = hash_tree(input_files_root(data_dir))
+    for folder in REPORT_INPUT_FOLDERS:
+        data.update({f"{folder}/{k}": v for k, v in hash_tree(data_dir / folder).items()})
+    return data
+
+
 def hash_inputs(
     *, data_dir: Path, params_dir: Path, notebook: Path, source_dir: Path
 ) -> InputHashes:
-    """Hash the data files, ``params/``, the notebook and kpilib's source files."""
+    """Hash the data files (:func:`hash_data`), ``params/``, the notebook and kpilib's source."""
     return InputHashes(
-        data=hash_tree(input_files_root(data_dir)),
+        data=hash_data(data_dir),
         params=hash_tree(params_dir),
         notebook=sha256_file(notebook),
         source=hash_tree(source_dir, skip=_is_notebook),
@@ -252,7 +266,9 @@ def report_fingerprints(req: FingerprintRequest) -> dict[tuple[str, int], str]:
     from kpilib.complaints import traffy_ranking
     from kpilib.datasets import load_bundle
     from kpilib.scoring import kpi_tables
+    from kpilib.signoff import report_input_files
 
+    data_dir = Path(req.data_dir)
     bundle = load_bundle(req.data_dir, refresh=False)
     cat = load_catalog()
     frames: dict[str, tuple[pd.Series, pd.Series] | None] = {}
@@ -303,6 +319,12 @@ def report_fingerprints(req: FingerprintRequest) -> dict[tuple[str, int], str]:
             for table, scope in report_reads(cat, unit, req.fy, kpi_tables).items()
         }
         parts["traffy_ranking"] = ranking(quarter)
+        parts["forms_and_signoffs"] = _sha(
+            [
+                (p.relative_to(data_dir).as_posix(), sha256_file(p))
+                for p in report_input_files(data_dir, unit_code, req.fy, quarter)
+            ]
+        )
         if findings is not None:
             parts["validation"] = findings(unit_code)
         identity = report_identity(unit_code, req.fy, quarter, lang=req.lang, validate=req.validate)
