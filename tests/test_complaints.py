@@ -454,7 +454,10 @@ def test_all_three_steps_per_complaint() -> None:
     res = C.evaluate_compliance(b.table("events"), fy=2563)
     t = res.tickets
     step3 = C.step3_table(b.table("report_submissions"), fy=2563)
-    on_time = {(u, m): ok for u, m, ok in zip(step3["unit_code"], step3["month"], step3["on_time"])}
+    on_time = {
+        (u, m): ok
+        for u, m, ok in zip(step3["unit_code"], step3["month"], step3["on_time"], strict=True)
+    }
     month = pd.to_datetime(t["received_on"]).dt.strftime("%Y-%m")
     due = pd.to_datetime(t["received_on"]).dt.to_period("M").dt.to_timestamp() + pd.DateOffset(
         months=1, days=9
@@ -462,7 +465,7 @@ def test_all_three_steps_per_complaint() -> None:
     cutoff = pd.Timestamp(res.cutoff)
     month_ok = [
         d > cutoff or on_time.get((u, m), False)
-        for u, m, d in zip(t["unit_code"].astype(str), month, due)
+        for u, m, d in zip(t["unit_code"].astype(str), month, due, strict=True)
     ]
     expected = int((t["compliant"].to_numpy() & pd.Series(month_ok).to_numpy()).sum())
     assert 0 < expected < int(t["compliant"].sum())  # step 3 removes some complaints here
