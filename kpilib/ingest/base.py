@@ -12,7 +12,6 @@ Parquet file during an ingest), so memory stays near one chunk plus what is kept
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -30,6 +29,7 @@ from kpilib.ingest.parse import (
     FileParse,
     by_unique,
     check_of,
+    const_str,
     empty_column,
     key_codes,
     select,
@@ -96,38 +96,6 @@ class RowSink:
             t = pa.Table.from_batches([batch])
             parts.append(t.filter(pac.is_in(t.column("source_row"), wanted)))
         return pa.concat_tables(parts).to_pandas() if parts else self.frame().iloc[:0]
-
-    def drop(self, source_rows: np.ndarray) -> None:
-        """Remove the rows whose ``source_row`` is one of ``source_rows``."""
-        if not len(source_rows):
-            return
-        if self.path is None:
-            df = self.frame()
-            keep = ~df["source_row"].isin(source_rows).to_numpy()
-            self._frames = [select(df, keep)]
-            self.rows = int(keep.sum())
-            return
-        drop_rows(self.path, self.path, "source_row", source_rows)
-        self.rows -= len(source_rows)
-
-
-def drop_rows(src: Path, dest: Path, column: str, values: np.ndarray) -> int:
-    """Copy a Parquet file without the rows whose ``column`` is in ``values``, batch by batch.
-
-    ``dest`` may be ``src`` (replaced atomically). Returns the rows written.
-    """
-    values_arr = pa.array(np.asarray(values))
-    pf = pq.ParquetFile(src)
-    tmp = dest.with_name(f".tmp-{dest.name}.rewrite")
-    n = 0
-    with pq.ParquetWriter(tmp, pf.schema_arrow, **_PARQUET) as writer:
-        for batch in pf.iter_batches():
-            t = pa.Table.from_batches([batch])
-            t = t.filter(pac.invert(pac.is_in(t.column(column), values_arr)))
-            writer.write_table(t)
-            n += t.num_rows
-    os.replace(tmp, dest)
-    return n
 
 
 # --------------------------------------------------------------------------- one file
@@ -247,9 +215,8 @@ class Adapter:
         quarantines: list[pd.DataFrame] = []
         notes: list[pd.DataFrame] = []
         bad_rows: list[tuple[int, str]] = []
-        hashes: list[np.ndarray] = []
-        numbers: list[np.ndarray] = []
-        later_raw: list[pd.DataFrame] = []  # raw fields of rows repeating an earlier key
+        firsts: list[tuple[np.ndarray, np.ndarray]] = []  # key hash, row of each kept row
+        later_rows: list[tuple[pd.DataFrame, pd.DataFrame, np.ndarray]] = []  # set-aside repeats
         seen = np.empty(0, dtype=np.uint64)
         rows = 0
         try:
@@ -275,32 +242,30 @@ class Adapter:
                     c: out[c] if c in out else empty_column(d, fp.n, index)
                     for c, d in self.table.columns.items()
                 }
-                cols["source_file"] = pd.Series(file_name, index=index, dtype="str")
+                cols["source_file"] = const_str(file_name, index)
                 cols["source_row"] = pd.Series(text.rows, index=index)
                 ok = fp.rej.ok
-                kept = select(pd.DataFrame(cols), ok)
-                kh = _key_hash(kept[key])
-                later = pd.Series(kh).duplicated().to_numpy() | _in_sorted(kh, seen)
+                # a row repeating the key of an earlier carried row is set aside (why -
+                # an exact copy or other content - is known once the file is read)
+                kh = np.zeros(fp.n, dtype=np.uint64)
+                kh[ok] = _key_hash(pd.DataFrame({c: cols[c] for c in key}).loc[ok])
+                later = np.zeros(fp.n, dtype=bool)
+                later[ok] = pd.Series(kh[ok]).duplicated().to_numpy() | _in_sorted(kh[ok], seen)
                 if later.any():
-                    raw = select(text.frame, ok).loc[later]
-                    raw.insert(0, "source_row", kept["source_row"].to_numpy()[later])
-                    later_raw.append(raw)
-                seen = np.sort(np.concatenate([seen, kh]))
-                hashes.append(kh)
-                numbers.append(kept["source_row"].to_numpy())
-                sink.append(kept)
+                    rows_later = pd.DataFrame(cols).loc[later].reset_index(drop=True)
+                    raw = text.frame.loc[later].reset_index(drop=True)
+                    later_rows.append((rows_later, raw, kh[later]))
+                keep = ok & ~later
+                seen = np.sort(np.concatenate([seen, kh[keep]]))
+                firsts.append((kh[keep], text.rows[keep]))
+                sink.append(select(pd.DataFrame(cols), keep))
                 quarantines.append(fp.quarantine())
-                notes.append(fp.notes(ok))
+                notes.append(fp.notes(keep))
                 bad_rows.extend(text.bad_rows)
                 rows += fp.n
-                del fp, out, cols, kept, text
+                del fp, out, cols, text
             sink.close()
-            repeats = self._repeats(
-                sink,
-                np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64),
-                np.concatenate(numbers) if numbers else np.empty(0, dtype=np.int64),
-                later_raw,
-            )
+            repeats = self._repeats(sink, firsts, later_rows) if later_rows else None
         except BaseException:
             sink.close()
             if sink.path is not None:
@@ -308,15 +273,12 @@ class Adapter:
             raise
         if repeats is not None:
             quarantines.append(repeats)
-            sink.drop(repeats["source_row"].to_numpy())
         if bad_rows:
             quarantines.append(_bad_rows(bad_rows, file_name, len(header)))
         q = pd.concat([x for x in quarantines if len(x)] or quarantines[:1], ignore_index=True)
         if len(quarantines) > 1:
             q = q.sort_values("source_row", kind="stable", ignore_index=True)
         note = pd.concat(notes, ignore_index=True)
-        if repeats is not None and len(note):
-            note = note.loc[~note["source_row"].isin(repeats["source_row"])].reset_index(drop=True)
         return ParsedFile(
             file=file_name,
             source=self.source_name,
@@ -332,27 +294,28 @@ class Adapter:
     def _repeats(
         self,
         sink: RowSink,
-        hashes: np.ndarray,
-        numbers: np.ndarray,
-        later_raw: list[pd.DataFrame],
-    ) -> pd.DataFrame | None:
-        """The quarantine rows of carried rows repeating an earlier row's key.
+        firsts: list[tuple[np.ndarray, np.ndarray]],
+        later_rows: list[tuple[pd.DataFrame, pd.DataFrame, np.ndarray]],
+    ) -> pd.DataFrame:
+        """The quarantine rows of the rows that repeated an earlier carried row's key.
 
         A repeat whose canonical fields all equal the first row's is ``duplicate`` (an exact
         copy: nothing is lost by dropping it); the same key with other content is
         ``duplicate_<key>`` (``duplicate_key`` for a composite key): which row is right is
-        not known.
+        not known. The first rows are read back from the sink (only when there are repeats).
         """
-        if not later_raw:
-            return None
-        dup = pd.Series(hashes).duplicated(keep="first").to_numpy()
-        first_pos = pd.Series(np.arange(len(hashes))).groupby(hashes, sort=False).transform("first")
-        later_rows = numbers[dup]
-        first_rows = numbers[first_pos.to_numpy()[dup]]
-        both = sink.take(np.union1d(later_rows, first_rows)).set_index("source_row")
+        later = pd.concat([c for c, _, _ in later_rows], ignore_index=True)
+        raw = pd.concat([r for _, r, _ in later_rows], ignore_index=True)
+        lh = np.concatenate([h for _, _, h in later_rows])
+        kh = np.concatenate([h for h, _ in firsts])
+        rows = np.concatenate([r for _, r in firsts])
+        first_row = pd.Series(rows, index=kh).groupby(level=0).first()
+        first_rows = first_row.reindex(lh).to_numpy(dtype=np.int64)
+        first = sink.take(np.unique(first_rows)).set_index("source_row").loc[first_rows]
         content = [c for c in self.table.columns if c != "source_file"]
-        codes = pd.Series(key_codes(both[content].reset_index(drop=True)), index=both.index)
-        exact = codes.loc[later_rows].to_numpy() == codes.loc[first_rows].to_numpy()
+        both = pd.concat([first[content].reset_index(drop=True), later[content]], ignore_index=True)
+        codes = key_codes(both)
+        exact = codes[: len(later)] == codes[len(later) :]
         key = list(self.table.key)
         clash = f"duplicate_{key[0]}" if len(key) == 1 else "duplicate_key"
         what = f"duplicate key ({', '.join(key)}) of"
@@ -360,8 +323,8 @@ class Adapter:
         unit = self.table.unit_column
         head = pd.DataFrame(
             {
-                "source_file": both.loc[later_rows, "source_file"].to_numpy(dtype=object),
-                "source_row": later_rows,
+                "source_file": later["source_file"].to_numpy(dtype=object),
+                "source_row": later["source_row"].to_numpy(),
                 "reason_code": reason_code,
                 "reason": [
                     f"exact duplicate of data row {int(f)}"
@@ -371,12 +334,10 @@ class Adapter:
                 ],
                 "check": [check_of(c) for c in reason_code],
                 "column": ",".join(key),
-                "unit_code": both.loc[later_rows, unit].astype(str).to_numpy() if unit else "",
+                "unit_code": later[unit].astype(str).to_numpy() if unit else "",
             }
         )
-        raw = pd.concat(later_raw, ignore_index=True).set_index("source_row")
-        body = raw.loc[later_rows].reset_index(drop=True)
-        body = body.drop(columns=[c for c in body.columns if c in QUARANTINE_HEAD])
+        body = raw.drop(columns=[c for c in raw.columns if c in QUARANTINE_HEAD])
         return pd.concat([head, body], axis=1)
 
     def _state_classes(self, out: dict[str, pd.Series]) -> None:
@@ -416,4 +377,4 @@ def _bad_rows(bad: list[tuple[int, str]], file_name: str, width: int) -> pd.Data
     )[[*QUARANTINE_HEAD, "raw_text"]]
 
 
-__all__ = ["Adapter", "ParsedFile", "RowSink", "drop_rows"]
+__all__ = ["Adapter", "ParsedFile", "RowSink"]

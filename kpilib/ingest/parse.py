@@ -35,6 +35,7 @@ NOTE_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 _UNIT_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+_MAX_RUNS = 64  # select(): up to this many runs of kept rows are sliced rather than copied
 _OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 _THAI_DIGIT = "[๐-๙]"
 
@@ -108,6 +109,12 @@ class Rejects:
             self.msg[m] = np.asarray(msg, dtype=object)[m]
 
 
+def const_str(value: str, index: pd.Index) -> pd.Series:
+    """A ``str`` column holding one value (built by Arrow, not from a list of Python strings)."""
+    arr = pa.repeat(pa.scalar(value, pa.large_string()), len(index))
+    return pd.Series(pd.array(arr, dtype="str"), index=index)
+
+
 def key_codes(frame: pd.DataFrame) -> np.ndarray:
     """One int64 code per row, equal for rows whose values are equal in every column.
 
@@ -144,10 +151,43 @@ def _non_ascii(values: pd.Series) -> np.ndarray:
     return np.asarray(pac.fill_null(res, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _has_offset(s: pd.Series) -> np.ndarray:
+    """True where an ISO 8601 time ends with a UTC offset (``Z``, ``+07``, ``+07:00``, ``+0700``).
+
+    A value without a time (no ``:``) has no offset: ``2024-01-15`` ends in ``-15``.
+    """
+    arr = pa.array(s, type=pa.string())
+    tail = pac.utf8_slice_codeunits(arr, start=-6)
+    res = pac.and_(
+        pac.match_substring_regex(tail, _OFFSET),  # on 6 characters, not the whole value
+        pac.match_substring(arr, ":"),
+    )
+    return np.asarray(pac.fill_null(res, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _iso_times(s: pd.Series, *, utc: bool) -> pd.Series:
+    """ISO 8601 text → timestamps (UTC when ``utc``, else naive); NaT where it does not parse.
+
+    Arrow's cast parses a whole column in C++; a column holding a value it refuses is parsed
+    again by pandas, value by value (slower, but it marks only the bad values).
+    """
+    try:
+        arr = pac.cast(pa.array(s, type=pa.string()), pa.timestamp("ns", tz="UTC" if utc else None))
+        out = arr.to_pandas()
+        out.index = s.index
+        return out
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_datetime(s, format="ISO8601", utc=utc, errors="coerce")
+
+
 def be_years(s: pd.Series) -> pd.Series:
     """The leading 4-digit year of each value when it lies in the Buddhist-Era range, else NaN."""
     out = pd.Series(np.nan, index=s.index)
-    cand = rx(s, r"^\s*2[5-7]\d\d")  # cheap pre-filter
+    arr = pa.array(s, type=pa.string())  # cheap pre-filter: starts with 25, 26 or 27
+    hit = pac.or_(
+        pac.starts_with(arr, "25"), pac.or_(pac.starts_with(arr, "26"), pac.starts_with(arr, "27"))
+    )
+    cand = np.asarray(pac.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
     if cand.any():
         year = pd.to_numeric(s[cand].str.strip().str.slice(0, 4), errors="coerce")
         out[cand] = year.where((year >= cal.BE_MIN) & (year <= cal.BE_MAX))
@@ -209,7 +249,7 @@ class FileParse:
         self.rej = Rejects(self.n)
         self._notes: list[pd.DataFrame] = []
         self._text: dict[str, pd.Series] = {}
-        self.units = pd.Series("", index=raw.index, dtype=object)
+        self.units = const_str("", raw.index)
 
     # -- helpers
 
@@ -233,7 +273,7 @@ class FileParse:
                     "check": check,
                     "column": column,
                     "row_pos": np.flatnonzero(mask),
-                    "value": self.raw[column].to_numpy(dtype=object)[mask],
+                    "value": self.raw[column][mask].to_numpy(dtype=object),
                     "message": message,
                 }
             )
@@ -310,7 +350,8 @@ class FileParse:
             )
             out = code.where(code.notna(), s)
         else:
-            bad = ~empty & ~rx(s, _UNIT_CODE)
+            good = by_unique(s, lambda u: pd.Series(rx(u, _UNIT_CODE), index=u.index))
+            bad = ~empty & ~good.to_numpy(dtype=bool)
             self.rej.add(
                 bad,
                 "bad_unit_code",
@@ -319,8 +360,8 @@ class FileParse:
                 column=raw_col,
             )
             out = s
-        self.units = out.astype(object)
-        return out.astype("str")
+        self.units = out.astype("str")
+        return self.units
 
     def _number(self, s: pd.Series, raw_col: str, decl: ColumnDecl) -> pd.Series:
         empty = (s == "").to_numpy()
@@ -405,19 +446,18 @@ class FileParse:
     def _timestamp(self, s: pd.Series, raw_col: str, decl: ColumnDecl) -> pd.Series:
         empty = (s == "").to_numpy()
         usable = ~empty & ~self._era(s, raw_col)
-        has_off = rx(s, _OFFSET)
+        has_off = _has_offset(s)
         out = pd.Series(pd.NaT, index=s.index, dtype=TS_DTYPE)
         m = usable & has_off
         if m.any():
-            out[m] = pd.to_datetime(
-                s[m], format="ISO8601", utc=True, errors="coerce"
-            ).dt.tz_convert(BANGKOK_TZ)
+            out[m] = _iso_times(s[m], utc=True).dt.tz_convert(BANGKOK_TZ)
         m = usable & ~has_off
         if m.any():
-            naive = pd.to_datetime(s[m], format="ISO8601", errors="coerce")
-            out[m] = naive.dt.tz_localize(
-                self.source.naive_tz, ambiguous="NaT", nonexistent="NaT"
-            ).dt.tz_convert(BANGKOK_TZ)
+            out[m] = (
+                _iso_times(s[m], utc=False)
+                .dt.tz_localize(self.source.naive_tz, ambiguous="NaT", nonexistent="NaT")
+                .dt.tz_convert(BANGKOK_TZ)
+            )
         bad = usable & out.isna().to_numpy()
         self.rej.add(
             bad,
@@ -514,7 +554,7 @@ class FileParse:
                 "reason": self.rej.msg[bad].astype(str),
                 "check": [check_of(c) for c in codes],
                 "column": self.rej.column[bad].astype(str),
-                "unit_code": self.units.to_numpy(dtype=object)[bad].astype(str),
+                "unit_code": self.units[bad].to_numpy(dtype=object),
             }
         )
         fields = self.raw.drop(columns=[c for c in self.raw.columns if c in QUARANTINE_HEAD])
@@ -527,7 +567,7 @@ class FileParse:
             return pd.DataFrame({c: pd.Series([], dtype=object) for c in NOTE_COLUMNS})
         df = pd.concat(self._notes, ignore_index=True)
         df = df.loc[carried[df["row_pos"].to_numpy()]]
-        df["unit_code"] = self.units.to_numpy(dtype=object)[df["row_pos"].to_numpy()]
+        df["unit_code"] = self.units.iloc[df["row_pos"].to_numpy()].to_numpy(dtype=object)
         return df[list(NOTE_COLUMNS)].reset_index(drop=True)
 
 
@@ -540,7 +580,13 @@ def select(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     if mask.all():
         return df.reset_index(drop=True)
     table = pa.Table.from_pandas(df, preserve_index=False)
-    out = table.filter(pa.array(mask)).to_pandas()
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8)))
+    if len(edges) <= 2 * _MAX_RUNS:  # few runs of kept rows: zero-copy slices, no copying
+        parts = [table.slice(a, b - a) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+        table = pa.concat_tables(parts) if parts else table.slice(0, 0)
+    else:
+        table = table.filter(pa.array(mask))
+    out = table.to_pandas()
     for col in df.columns:  # keep the exact dtypes (categories, nullable ints, str)
         if out[col].dtype != df[col].dtype:
             out[col] = out[col].astype(df[col].dtype)
@@ -554,7 +600,7 @@ def empty_column(decl: ColumnDecl, n: int, index: pd.Index) -> pd.Series:
             pd.Categorical([None] * n, categories=list(decl.values or ())), index=index
         )
     if decl.type in ("str", "text", "unit", "month", "tags"):
-        return pd.Series("", index=index, dtype="str")
+        return const_str("", index)
     if decl.type == "bool":
         return pd.Series(False, index=index, dtype=bool)
     if decl.type == "timestamp":
@@ -571,6 +617,7 @@ __all__ = [
     "Rejects",
     "by_unique",
     "check_of",
+    "const_str",
     "empty_column",
     "key_codes",
     "select",

@@ -15,6 +15,8 @@ import csv
 import gzip
 import hashlib
 import io
+import queue
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,6 +188,57 @@ class MalformedRecords(Exception):
     """Raised inside :class:`TextChunks` when a record has the wrong number of fields."""
 
 
+_DONE = object()
+
+
+def _prefetched(chunks: Iterator[RawText], depth: int = 1) -> Iterator[RawText]:
+    """Iterate ``chunks`` in a background thread, ``depth`` chunks ahead.
+
+    Arrow parses CSV without holding the GIL, so the next chunk is parsed while the caller
+    works on this one (on two cores, reading and parsing overlap). Errors are re-raised here.
+    """
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        q.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_DONE)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # the generator's file is closed in the thread that read it
+
+    worker = threading.Thread(target=produce, name="kpilib-csv-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        worker.join()
+
+
 class TextChunks:
     """The text of some columns of a raw file, in chunks of about ``chunk_rows`` rows.
 
@@ -221,6 +274,9 @@ class TextChunks:
             self.sha256 = sha256_file(self.path)
             yield RawText(frame, rows, bad)
             return
+        yield from _prefetched(self._stream())
+
+    def _stream(self) -> Iterator[RawText]:
         p = self.path
         bad: list[str] = []
 

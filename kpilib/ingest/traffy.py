@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kpilib.ingest.base import Adapter
-from kpilib.ingest.parse import FileParse
+from kpilib.ingest.parse import FileParse, const_str
 
 
 class TraffyAdapter(Adapter):
@@ -15,7 +15,7 @@ class TraffyAdapter(Adapter):
 
     def derive(self, fp: FileParse, out: dict[str, pd.Series]) -> None:
         index = fp.raw.index
-        out["source"] = pd.Series(self.source_name, index=index, dtype="str")
+        out["source"] = const_str(self.source_name, index)
         out["state_is_export_time"] = pd.Series(
             self.source.state_at_export_time, index=index, dtype=bool
         )

@@ -221,17 +221,26 @@ def _dom_event_order(
     spec: CheckSpec, frame: pd.DataFrame, ctx: RunContext, printed: Mapping[str, pd.Series]
 ) -> list[int]:
     col = spec.column or "timestamp"
-    ev = frame["event"].astype(str).to_numpy()
-    ts = frame[col]
-    first = (
-        pd.DataFrame({"t": frame["ticket_id"], "ts": ts})
-        .loc[ev == spec.first]
-        .groupby("t", sort=False)["ts"]
-        .min()
+    event = frame["event"]
+    if isinstance(event.dtype, pd.CategoricalDtype):  # compare codes, not 1 M strings
+        cats = list(event.cat.categories)
+        ev = event.cat.codes.to_numpy()
+        want_first = cats.index(spec.first) if spec.first in cats else -2
+        want_then = cats.index(spec.then) if spec.then in cats else -2
+    else:
+        ev = event.astype(str).to_numpy()
+        want_first, want_then = spec.first, spec.then
+    ticket, _ = pd.factorize(frame["ticket_id"])
+    ts = frame[col].to_numpy(dtype="datetime64[ns]")  # UTC instants: order is what matters
+    first = np.flatnonzero(ev == want_first)
+    earliest = (
+        pd.Series(ts[first]).groupby(ticket[first]).min()
+        if len(first)
+        else pd.Series([], dtype="datetime64[ns]")
     )
-    then = np.flatnonzero(ev == spec.then)
-    start = frame["ticket_id"].iloc[then].map(first)
-    bad = (ts.iloc[then] < start).fillna(False).to_numpy(dtype=bool)
+    then = np.flatnonzero(ev == want_then)
+    start = earliest.reindex(ticket[then]).to_numpy(dtype="datetime64[ns]")
+    bad = ~np.isnat(start) & ~np.isnat(ts[then]) & (ts[then] < start)
     return [int(i) for i in then[bad]]
 
 
