@@ -110,6 +110,7 @@ def run_child(kind: str, src: Path, work: Path, baseline: Path | None) -> dict:
         capture_output=True,
         text=True,
         env=env,
+        cwd=work,  # not the checkout: "" on sys.path must not shadow PYTHONPATH
         check=False,
     )
     wall = time.perf_counter() - t0

@@ -79,6 +79,7 @@ def run_child(code: str, args: list[str], pythonpath: Path) -> dict:
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(pythonpath)},
+        cwd=tempfile.gettempdir(),  # not the checkout: "" on sys.path must not shadow PYTHONPATH
         check=False,
     )
     wall = time.perf_counter() - t0

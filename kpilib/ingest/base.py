@@ -346,9 +346,9 @@ class Adapter:
         sc = self.table.state_classes
         if sc is None or sc.column not in out:
             return
-        classes = by_unique(out[sc.column], lambda u: u.map(sc.class_of).astype(object))
+        classes = by_unique(out[sc.column], lambda u: u.map(sc.class_of).astype("str"))
         if "state_class" in self.table.columns:
-            out["state_class"] = classes.astype("str")
+            out["state_class"] = classes
         if "closed_at" in self.table.columns:
             closed = (classes == "closed").to_numpy()
             closed_at = pd.Series(pd.NaT, index=classes.index, dtype=TS_DTYPE)

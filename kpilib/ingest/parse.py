@@ -134,9 +134,15 @@ def key_codes(frame: pd.DataFrame) -> np.ndarray:
 
 
 def by_unique(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """Apply ``func`` to the distinct values only, then spread back (low-cardinality text)."""
+    """Apply ``func`` to the distinct values only, then spread back (low-cardinality text).
+
+    Text results are spread with Arrow's ``take`` (no Python string per row).
+    """
     codes, uniq = pd.factorize(values, use_na_sentinel=False)
     res = func(pd.Series(uniq, dtype="str"))
+    if res.dtype == "str":
+        taken = pa.array(res.array, type=pa.large_string()).take(pa.array(codes))
+        return pd.Series(pd.array(taken, dtype="str"), index=values.index)
     return pd.Series(res.to_numpy()[codes], index=values.index, dtype=res.dtype)
 
 
@@ -339,8 +345,8 @@ class FileParse:
         self.rej.add(empty, f"missing_{raw_col}", f"{raw_col} is empty", column=raw_col)
         if self.source.units_by == "district_name":
             lookup = self.districts
-            code = by_unique(s, lambda u: _strip_khet(u).map(lookup).astype(object))
-            unknown = code.isna().to_numpy() & ~empty
+            known = by_unique(s, lambda u: _strip_khet(u).isin(lookup.keys()))
+            unknown = ~known.to_numpy(dtype=bool) & ~empty
             self.rej.add(
                 unknown,
                 f"unknown_{raw_col}",
@@ -348,7 +354,8 @@ class FileParse:
                 values=s,
                 column=raw_col,
             )
-            out = code.where(code.notna(), s)
+            # the geocode; an unknown name stays as written (the unit of its finding)
+            out = by_unique(s, lambda u: _strip_khet(u).map(lookup).fillna(u).astype("str"))
         else:
             good = by_unique(s, lambda u: pd.Series(rx(u, _UNIT_CODE), index=u.index))
             bad = ~empty & ~good.to_numpy(dtype=bool)
@@ -506,13 +513,15 @@ class FileParse:
         def _split(u: pd.Series) -> pd.Series:
             t = u.str.replace(r"^\{|\}$", "", regex=True).str.replace('"', "", regex=False)
             t = t.str.replace(r"\s*,\s*", ",", regex=True)
-            return t.map(lambda v: ",".join(x for x in v.split(",") if x))
+            return t.map(lambda v: ",".join(x for x in v.split(",") if x)).astype("str")
 
         tags = by_unique(s, _split)
         if allowed:
 
             def _keep(u: pd.Series) -> pd.Series:
-                return u.map(lambda v: ",".join(x for x in v.split(",") if x and x in allowed))
+                return u.map(
+                    lambda v: ",".join(x for x in v.split(",") if x and x in allowed)
+                ).astype("str")
 
             kept = by_unique(tags, _keep)
             dropped = (kept != tags).to_numpy()
