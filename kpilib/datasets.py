@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from kpilib import paths
 from kpilib.errors import InputError, ParameterError
 from kpilib.fsio import sha256_file
 from kpilib.ingest import REPORT_NAME, ingest, raw_files
@@ -174,8 +175,6 @@ def load_bundle(path: str | Path | None = None, *, refresh: bool = True) -> Bund
     Raises:
         InputError: The folder has neither raw inputs nor processed tables.
     """
-    from kpilib import paths
-
     data = Path(path) if path is not None else paths.sample_data_dir()
     if not data.is_dir():
         raise InputError("data folder not found", file=str(data))

@@ -15,8 +15,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pac
+import pyarrow.csv as pacsv
 
+from kpilib import calendar as cal
+from kpilib import paths
 from kpilib.errors import ConfigError, ParameterError
+from kpilib.tables import load_tables
 
 #: Relative frequency of each Traffy Fondue type tag (as seen in the real extract); the tags
 #: themselves are the declared values of ``tickets.type_tags`` (params/tables/tickets.yaml).
@@ -149,9 +155,6 @@ _S = np.timedelta64(1, "s")
 
 def _fmt(ts: np.ndarray, *, sep: str = " ", tz: str = "+07:00") -> pd.Series:
     """datetime64[s] Bangkok wall times → ``YYYY-MM-DD HH:MM:SS+07:00`` ("" for NaT)."""
-    import pyarrow as pa
-    import pyarrow.compute as pac
-
     arr = pa.array(ts.astype("datetime64[s]"), type=pa.timestamp("s"))
     out = pac.fill_null(pac.strftime(arr, format=f"%Y-%m-%d{sep}%H:%M:%S{tz}"), "")
     return out.to_pandas()
@@ -163,8 +166,6 @@ def _fmt_date(d: np.ndarray) -> np.ndarray:
 
 
 def _load_districts(params_dir: Path | None) -> pd.DataFrame:
-    from kpilib import paths
-
     path = (params_dir or paths.params_dir()) / "districts.csv"
     if not path.is_file():
         raise ConfigError("the sample generator needs the district table", file=path)
@@ -177,8 +178,6 @@ def _load_districts(params_dir: Path | None) -> pd.DataFrame:
 
 def raw_file_names() -> dict[str, str]:
     """Source → the file name the generator writes it to (declared in ``params/tables``)."""
-    from kpilib.tables import load_tables
-
     tables = load_tables()
     out = {}
     for source in SOURCES:
@@ -191,8 +190,6 @@ def raw_file_names() -> dict[str, str]:
 
 def _declared_tags() -> tuple[np.ndarray, np.ndarray]:
     """The declared Traffy tags, in declaration order, and their sample frequencies."""
-    from kpilib.tables import load_tables
-
     tags = load_tables().table("tickets").columns["type_tags"].values or ()
     missing = [t for t in tags if t not in TRAFFY_TAGS]
     if missing or len(tags) != len(TRAFFY_TAGS):
@@ -205,8 +202,6 @@ def _declared_tags() -> tuple[np.ndarray, np.ndarray]:
 def _columns_as_declared(df: pd.DataFrame, source: str) -> pd.DataFrame:
     """The frame's columns in the declared header order (the generator and the declaration
     must agree on the set)."""
-    from kpilib.tables import load_tables
-
     header = list(load_tables().source(source)[1].header)
     if set(df.columns) != set(header):
         raise ConfigError(
@@ -283,8 +278,6 @@ def monthly_volumes(rng: np.random.Generator, n_districts: int, scale: float) ->
 def _tickets_and_events(
     rng: np.random.Generator, fy: int, scale: float, districts: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    from kpilib import calendar as cal
-
     bc = cal.business_calendar()
     start, end = cal.fiscal_year_bounds(fy)
     export = np.datetime64(end, "s") + np.timedelta64(15, "D") + np.timedelta64(10, "h")
@@ -574,8 +567,6 @@ def _inject_defects(
 def _other_tables(
     rng: np.random.Generator, fy: int, districts: pd.DataFrame
 ) -> dict[str, pd.DataFrame]:
-    from kpilib import calendar as cal
-
     bc = cal.business_calendar()
     start, end = cal.fiscal_year_bounds(fy)
     d0 = np.datetime64(start, "D")
@@ -722,9 +713,6 @@ def _other_tables(
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
     """Write CSV with pyarrow (fast; text fields quoted, numbers not)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     table = pa.Table.from_pandas(df, preserve_index=False)
     pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
 
@@ -783,7 +771,6 @@ def generate(
     Raises:
         ParameterError: Bad fy/scale, or ``out_dir/raw`` holds other data and ``force`` is False.
     """
-    from kpilib import calendar as cal
     from kpilib.forms.sample import write_sample_forms  # the people's part of the forms
 
     fy_be = cal.require_be_year(fy)

@@ -18,10 +18,12 @@ keys are errors (:class:`~kpilib.errors.ConfigError` naming the file and field).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
@@ -198,8 +200,6 @@ class SourceDecl(BaseModel):
     @field_validator("naive_tz")
     @classmethod
     def _known_zone(cls, tz: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
@@ -442,8 +442,6 @@ def load_tables(folder: str | Path | None = None) -> TableSet:
 def declarations_hash(folder: str | Path | None = None) -> str:
     """sha256 of the declaration files (names and bytes): an ingest made with other
     declarations is stale."""
-    import hashlib
-
     root = Path(folder) if folder is not None else default_tables_dir()
     h = hashlib.sha256()
     for path in sorted(root.glob("*.yaml")):

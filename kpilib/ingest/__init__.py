@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from kpilib.fsio import sha256_file
 from kpilib.ingest.base import Adapter, ParsedFile
 from kpilib.ingest.parse import NOTE_COLUMNS, QUARANTINE_HEAD
 from kpilib.ingest.reader import is_raw_file, raw_files, read_header
@@ -36,13 +35,12 @@ from kpilib.ingest.run import (
     read_source,
 )
 from kpilib.ingest.sources import SourceMatch, closest_source, detect_source, source_by_name
+from kpilib.tables import table_names
 
 
 def __getattr__(name: str) -> Any:
-    # TABLES: the declared canonical tables (read from params/tables on first use)
+    # TABLES: the declared canonical tables, read from params/tables on first use (not on import)
     if name == "TABLES":
-        from kpilib.tables import table_names
-
         return table_names()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -68,6 +66,5 @@ __all__ = [
     "raw_files",
     "read_header",
     "read_source",
-    "sha256_file",
     "source_by_name",
 ]

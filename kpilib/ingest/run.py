@@ -21,6 +21,7 @@ import pyarrow.compute as pac
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kpilib.catalog import load_catalog
 from kpilib.errors import InputError, ParameterError, SchemaError
 from kpilib.fsio import TMP_PREFIX, atomic_write, atomic_write_text, sha256_file
 from kpilib.ingest.base import ParsedFile
@@ -158,8 +159,6 @@ def district_lookup() -> dict[str, str]:
     The catalogue's Thai names carry the "เขต" prefix; Traffy writes the name without it,
     sometimes with it or with spaces. The units' other spellings (``aliases_th``) count too.
     """
-    from kpilib.catalog import load_catalog
-
     out: dict[str, str] = {}
     for u in load_catalog().units:
         if u.kind != "district":
