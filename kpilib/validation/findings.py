@@ -175,7 +175,8 @@ class Failure:
         rows: The failing rows' positions in ``RowPlace`` (canonical) or their source rows.
         detail: What is wrong, for the message.
         values: The value of each failing row (by position in ``rows``), if known.
-        reasons: A more precise reason per row, if any.
+        reasons: A more precise reason per row, if any (the message gives it when all the
+            rows of a finding share it, else ``detail``).
     """
 
     check: str
@@ -253,7 +254,9 @@ def group_failures(
                     item["reason"] = str(fl.reasons[i])
                 sample.append(item)
             col = f", column {fl.column!r}" if fl.column else ""
-            detail = fl.reasons[idx[0]] if fl.reasons is not None else fl.detail
+            detail = fl.detail
+            if fl.reasons is not None and len({fl.reasons[i] for i in idx}) == 1:
+                detail = fl.reasons[idx[0]]  # one reason for every row: say it
             findings.append(
                 Finding(
                     check=fl.check,

@@ -140,6 +140,15 @@ def _expected(source: str, tables: TableSet) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- rows set aside
 
 
+#: What several rows set aside for the same reason code have in common (each row's own reason,
+#: e.g. which earlier row it repeats, is in the finding's sample).
+_SET_ASIDE = {
+    "duplicate": "exact duplicates of earlier rows, dropped by the ingest (the first is kept)",
+    "be_year": "a Buddhist-Era year in a Common-Era field (each row's readings are in its sample)",
+    "ce_year": "a Common-Era year in a Buddhist-Era field (each row's readings are in its sample)",
+}
+
+
 def _set_aside(data: Path, folder: str, table: str) -> pd.DataFrame | None:
     path = data / "processed" / folder / f"{table}.csv"
     if not path.is_file():
@@ -153,7 +162,7 @@ def _row_findings(data: Path, table: str, suites: SuiteSet) -> list[Finding]:
     q = _set_aside(data, "quarantine", table)
     if q is not None and len(q):
         keys = ["source_file", "reason_code", "check", "column", "unit_code"]
-        for (file, _code, check, column, unit), grp in q.groupby(keys, sort=True):
+        for (file, code, check, column, unit), grp in q.groupby(keys, sort=True):
             col = column or None
             values = grp[column].tolist() if column and column in grp.columns else None
             failure = Failure(
@@ -161,7 +170,9 @@ def _row_findings(data: Path, table: str, suites: SuiteSet) -> list[Finding]:
                 suites.severity(table, check, col),
                 col,
                 grp["source_row"].astype(int).tolist(),
-                str(grp["reason"].iloc[0]),
+                _SET_ASIDE.get(
+                    code, f"set aside by the ingest ({code}); each row's reason is in its sample"
+                ),
                 values=values,
                 reasons=grp["reason"].tolist(),
             )
