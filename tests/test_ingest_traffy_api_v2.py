@@ -89,3 +89,26 @@ def test_a_type_that_is_not_a_tag_is_dropped_and_noted(tmp_path: Path) -> None:
     assert pf.notes["check"].tolist() == ["unknown_tag"]
     pf = _one_row(tmp_path, type="{ถนน,Point}")
     assert pf.frame["type_tags"].iloc[0] == "ถนน"
+
+
+def test_a_ticket_closed_as_not_relevant_is_neither_finished_nor_in_progress(
+    tmp_path: Path,
+) -> None:
+    from kpilib import complaints
+
+    src = pd.read_csv(FIX / "traffy_api_v2_handmade.csv", dtype=str, keep_default_na=False)
+    rows = src.iloc[[0, 0, 0]].reset_index(drop=True)
+    rows["ticket_id"] = ["2024-NR0001", "2024-NR0002", "2024-NR0003"]
+    rows["status"] = ["ไม่เกี่ยวข้อง", "เสร็จสิ้น", "กำลังดำเนินการ"]
+    rows.loc[2, "timestamp_finished"] = ""
+    path = tmp_path / "three.csv"
+    rows.to_csv(path, index=False)
+    tickets = read_source(path).frame
+    fig = complaints.monthly_figures(tickets, month="2024-01", units=["1032"]).iloc[0]
+    assert (fig["received"], fig["finished"], fig["in_progress"], fig["closed"]) == (3, 1, 1, 1)
+    before = complaints.monthly_figures(
+        tickets, month="2024-01", as_of="2024-01-16", units=["1032"]
+    )
+    assert before.iloc[0]["closed"] == 0  # closed on 20 Jan: still open on the 16th
+    ageing = complaints.backlog_ageing(tickets, as_of="2024-01-31", unit_code="1032")
+    assert int(ageing["open"].sum()) == 1
