@@ -31,6 +31,22 @@ from kpilib.paths import package_dir
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 """Executable names tried by :func:`find_chromium`, in order."""
 
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--hide-scrollbars",
+    "--mute-audio",
+)
+"""Switches for every headless Chromium kpilib starts (no network, no profile state)."""
+
 INSTALL_ADVICE = (
     "Chromium is needed to print PDFs: install it with 'apt-get install chromium' "
     "(Debian/Ubuntu), or set KPILIB_CHROMIUM to a Chromium/Chrome executable"
@@ -163,18 +179,7 @@ def _run_chromium(chromium: str, args: list[str], html_path: Path, *, timeout: f
     with tempfile.TemporaryDirectory(prefix="kpilib-chromium-") as profile:
         cmd = [
             chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--hide-scrollbars",
-            "--mute-audio",
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             *args,
             src.as_uri(),
