@@ -217,7 +217,7 @@ class Page:
         *,
         header_html: str = "",
         footer_html: str = "",
-        margins_mm: tuple[float, float, float, float] = (18, 12, 16, 12),
+        margins_mm: tuple[float, float, float, float] = (15, 12, 13, 12),
     ) -> bytes:
         """Print the page on A4 (``Page.printToPDF``) and return the PDF's bytes.
 

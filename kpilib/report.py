@@ -106,6 +106,7 @@ _LABELS: dict[str, tuple[str, str]] = {
         "ข้อมูลตัวอย่าง (สังเคราะห์) — ไม่ใช่ข้อมูลจริงของหน่วยงาน ใช้เพื่อทดสอบและสาธิตเท่านั้น",
         "Sample (synthetic) data — not the unit's real data; for testing and demonstration only",
     ),
+    "sample_short": ("ข้อมูลตัวอย่าง (สังเคราะห์) ไม่ใช่ข้อมูลจริง", "Sample (synthetic) data"),
     "audit": ("เรื่องที่ไม่เป็นไปตามขั้นตอนที่ 1–2", "Tickets not compliant with steps 1–2"),
     "audit_none": ("ไม่พบเรื่องที่ไม่เป็นไปตามขั้นตอน", "No non-compliant ticket"),
 }
@@ -385,8 +386,22 @@ def header_html(doc: ReportDocument) -> str:
         },
         digits_of(doc),
     )
+    digits = digits_of(doc)
+    running = digits(
+        f"{context['unit_name']} ({u.code}) · {L['fy']} {p.fiscal_year} · "
+        f"{L['quarter']} {p.quarter}"
+    )
+    if doc.provenance.sample_data:
+        running += " · " + L["sample_short"]
+    title = digits(f"{L['title']} {context['unit_name']} {L['fy']} {p.fiscal_year} {L['quarter']} {p.quarter}")
     return style_html() + _render(
-        "header.html.j2", L=L, unit_code=u.code, sample=doc.provenance.sample_data, **context
+        "header.html.j2",
+        L=L,
+        unit_code=u.code,
+        sample=doc.provenance.sample_data,
+        running_header=running,
+        pdf_title=title,
+        **context,
     )
 
 
@@ -544,8 +559,8 @@ def kpi_sections_html(doc: ReportDocument, *, charts: bool = True) -> str:
     L = labels(doc.lang)
     digits = digits_of(doc)
     figures = kpi_chart_html(doc) if charts else {}
-    out = [f'<div class="kpi-report"><h2 class="section">{L["details"]}</h2></div>']
-    for r in doc.scorecard.results:
+    out = []
+    for i, r in enumerate(doc.scorecard.results):
         row = kpi_row(r, L, doc.lang)
         row["web_form"] = web_form_rows(doc, r.kpi.id)
         row = localise(row, digits)
@@ -556,6 +571,8 @@ def kpi_sections_html(doc: ReportDocument, *, charts: bool = True) -> str:
                 r=row,
                 anchor=_anchor(r.kpi.id),
                 chart=Markup(figures.get(r.kpi.id, "")),
+                section_heading=L["details"] if i == 0 else "",
+                section_heading_alt=L["details_alt"],
             )
         )
     return "\n".join(out)
