@@ -80,9 +80,13 @@ class Browser:
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                err = (self._proc.stderr.read() if self._proc.stderr else b"").decode(errors="replace")
+                err = (self._proc.stderr.read() if self._proc.stderr else b"").decode(
+                    errors="replace"
+                )
                 tail = " ".join(err.strip().splitlines()[-3:])
-                raise RenderError(f"Chromium exited at start (exit {self._proc.returncode}): {tail}")
+                raise RenderError(
+                    f"Chromium exited at start (exit {self._proc.returncode}): {tail}"
+                )
             lines = port_file.read_text().split("\n") if port_file.is_file() else []
             if len(lines) >= 2 and lines[0].strip() and lines[1].strip():
                 url = f"ws://127.0.0.1:{lines[0].strip()}{lines[1].strip()}"

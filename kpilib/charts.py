@@ -429,9 +429,7 @@ def kpi_figures(doc: ReportDocument) -> list[tuple[str, str, Any]]:
             (
                 r.kpi.id,
                 f"ผลงานเทียบเป้าหมายรายไตรมาส: {name}",
-                result_by_quarter(
-                    rows, title=f"ผลงานรายไตรมาส: {name}", unit_label=r.kpi.unit_th
-                ),
+                result_by_quarter(rows, title=f"ผลงานรายไตรมาส: {name}", unit_label=r.kpi.unit_th),
             )
         )
     return figs

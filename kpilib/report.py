@@ -393,7 +393,9 @@ def header_html(doc: ReportDocument) -> str:
     )
     if doc.provenance.sample_data:
         running += " · " + L["sample_short"]
-    title = digits(f"{L['title']} {context['unit_name']} {L['fy']} {p.fiscal_year} {L['quarter']} {p.quarter}")
+    title = digits(
+        f"{L['title']} {context['unit_name']} {L['fy']} {p.fiscal_year} {L['quarter']} {p.quarter}"
+    )
     return style_html() + _render(
         "header.html.j2",
         L=L,
@@ -706,7 +708,14 @@ def findings_rows(doc: ReportDocument) -> list[list[str]]:
             rows.append([*base, "", "", "", text["what_th"], text["todo_th"]])
         for s in samples:
             rows.append(
-                [*base, str(s.source_row), s.value or "", s.reason or "", text["what_th"], text["todo_th"]]
+                [
+                    *base,
+                    str(s.source_row),
+                    s.value or "",
+                    s.reason or "",
+                    text["what_th"],
+                    text["todo_th"],
+                ]
             )
     return rows
 
@@ -805,10 +814,7 @@ def kpi_chart_html(doc: ReportDocument) -> dict[str, str]:
     """Each KPI's by-quarter chart (result, plan, target) as an embedded PNG, by KPI id."""
     from kpilib import charts  # matplotlib: imported only when charts are drawn
 
-    return {
-        kpi: charts.figure_html(fig, alt=alt)
-        for kpi, alt, fig in charts.kpi_figures(doc)
-    }
+    return {kpi: charts.figure_html(fig, alt=alt) for kpi, alt, fig in charts.kpi_figures(doc)}
 
 
 def charts_html(doc: ReportDocument) -> str:
