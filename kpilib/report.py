@@ -165,6 +165,14 @@ def style_html() -> str:
     return f"<style>{css}</style>"
 
 
+def notebook_style_html() -> str:
+    """The embedded font and the report's CSS as one ``<style>``, for an analyst's notebook:
+    its HTML export (``jupyter nbconvert --to html``) then draws Thai in Sarabun too."""
+    from kpilib.render import report_css
+
+    return f"<style>{report_css()}</style>"
+
+
 # ---------------------------------------------------------------- one KPI, for people
 
 NOT_REPORTED_TH = "ยังไม่รายงาน"
