@@ -42,18 +42,21 @@ from kpilib.document import (
     WebForm,
 )
 from kpilib.errors import ParameterError
+from kpilib.forms.models import UnitForms
+from kpilib.forms.reader import read_unit_forms
 from kpilib.fsio import atomic_write_text
 from kpilib.numbers import round_half_up
 from kpilib.paths import outputs_dir, safe_component, sample_data_dir
 from kpilib.provenance import git_commit
 from kpilib.scoring import unit_scorecard
+from kpilib.signoff import build_fingerprint, signoff_state
 from kpilib.validation import (
     Finding,
     ValidationReport,
     load_validation_report,
     run_validation,
 )
-from kpilib.webform import web_form
+from kpilib.webform import FormEntry, web_form
 
 LANGS = ("th", "en")
 NUMERALS = ("arabic", "thai")
@@ -245,14 +248,30 @@ def history(scorecards: list[Scorecard]) -> tuple[KpiHistory, ...]:
     return tuple(out)
 
 
-def web_forms(scorecards: list[Scorecard]) -> tuple[WebForm, ...]:
-    """Each KPI's web form from the scorecards of quarters 1 … n (people's entries: none yet)."""
+def form_entries(forms: UnitForms | None, kpi_id: str) -> dict[int, FormEntry]:
+    """The web form's people's entries of one KPI, per quarter, from the unit's workbooks."""
+    if forms is None:
+        return {}
+    return {
+        e.quarter: FormEntry(
+            reported_result=e.reported_result,
+            self_assessment=e.self_assessment,
+            reviewer_assessment=e.assessment,
+            audited_score=e.audit_score,
+            narrative=e.narrative,
+        )
+        for e in forms.entries_of(kpi_id)
+    }
+
+
+def web_forms(scorecards: list[Scorecard], forms: UnitForms | None = None) -> tuple[WebForm, ...]:
+    """Each KPI's web form from the scorecards of quarters 1 … n and the people's entries."""
     if not scorecards:
         return ()
     out = []
     for r in scorecards[-1].results:
         results = {sc.quarter: sc.result(r.kpi.id) for sc in scorecards}
-        out.append(web_form(r.kpi, results))
+        out.append(web_form(r.kpi, results, form_entries(forms, r.kpi.id)))
     return tuple(out)
 
 
@@ -492,6 +511,9 @@ def build_document(params: ReportParameters) -> ReportDocument:
     ]
     scorecard = scorecards[-1]
     fy_start, _ = cal.fiscal_year_bounds(params.fy)
+    prov = provenance(params, bundle)
+    forms = read_unit_forms(params.data_dir, unit.code, params.fy, params.quarter, catalog=cat)
+    fingerprint = build_fingerprint(scorecard, prov.inputs, forms)
     last_year = params.fy - 1
     percents = peer_percents(
         bundle, catalog=cat, fy=params.fy, quarter=params.quarter, kind=unit.kind
@@ -508,11 +530,13 @@ def build_document(params: ReportParameters) -> ReportDocument:
         ),
         scorecard=scorecard,
         history=history(scorecards),
-        web_forms=web_forms(scorecards),
+        web_forms=web_forms(scorecards, forms),
         validation=validation_summary(validation.for_unit(unit.code), _relative_source(source)),
         charts=chart_data(bundle, unit, scorecard, catalog=cat, as_of=params.as_of),
         audit=audit(bundle, unit, fy=params.fy, as_of=params.as_of),
-        provenance=provenance(params, bundle),
+        provenance=prov,
+        forms=forms,
+        signoff=signoff_state(params.data_dir, fingerprint),
         rank=rank(scorecard, percents),
         changes=changes(
             scorecards,

@@ -145,6 +145,62 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_report)
 
     p = sub.add_parser(
+        "forms",
+        help="write the form workbooks units fill in (or check the filled ones)",
+        description=(
+            "Write one Excel workbook per unit for a quarter: the unit's KPIs with the "
+            "computed figures pre-filled and locked, and blank cells for what people enter "
+            "(narratives, supporting factors, obstacles, evidence, declared status, the "
+            "self-assessment 2.1, the สยป. assessment 2.2 and audited score, the responsible "
+            "people). Filled workbooks go back into DATA/forms/FY/Q<q>/<unit>.xlsx, where the "
+            "reports read them. With --check, read those filled workbooks and list every "
+            "problem (file, sheet, cell). See docs/forms.md."
+        ),
+        epilog="Example: kpi forms --fy 2567 --quarter 1 --unit 1032",
+    )
+    p.add_argument("--fy", required=True, help="fiscal year, Buddhist Era (e.g. 2567)")
+    p.add_argument("--quarter", required=True, help="quarter 1-4")
+    p.add_argument(
+        "--unit", action="append", default=None, help="unit code (repeatable; default: every unit)"
+    )
+    p.add_argument("--data", default=None, help="data folder (default data/sample)")
+    p.add_argument("--out", default=None, help="output folder (default outputs/forms)")
+    p.add_argument("--force", action="store_true", help="replace workbooks that already exist")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="check the filled workbooks in DATA/forms/FY/Q<q>/ instead of writing; exit 1 on errors",
+    )
+    p.set_defaults(handler=_cmd_forms)
+
+    p = sub.add_parser(
+        "sign",
+        help="sign a unit's quarterly report as it stands (bound to its data)",
+        description=(
+            "Record that a reviewer signs a unit-quarter report: who, role, when (Bangkok "
+            "time) and the report's input fingerprint (SHA-256 of every input file and each "
+            "KPI's displayed value). The record is added to DATA/signoffs/FY/Q<q>/<unit>/ and "
+            "never rewritten. The report shows 'รับรองโดย … ตำแหน่ง … เมื่อ …' while its "
+            "inputs are unchanged, and what changed once they are not."
+        ),
+        epilog='Example: kpi sign --unit 1032 --fy 2567 --quarter 1 --name "นายสมชาย ใจดี" '
+        '--role "ผู้อำนวยการเขตประเวศ"',
+    )
+    p.add_argument("--unit", required=True, help="unit code (e.g. 1032 or GOVSEC)")
+    p.add_argument("--fy", required=True, help="fiscal year, Buddhist Era (e.g. 2567)")
+    p.add_argument("--quarter", required=True, help="quarter 1-4")
+    p.add_argument(
+        "--name", required=True, help="the signer's name (one line, at most 120 characters)"
+    )
+    p.add_argument(
+        "--role",
+        required=True,
+        help="the signer's position (ตำแหน่ง; one line, at most 200 characters)",
+    )
+    p.add_argument("--data", default=None, help="data folder (default data/sample)")
+    p.set_defaults(handler=_cmd_sign)
+
+    p = sub.add_parser(
         "run",
         help="render every unit's report for a quarter (the scheduled batch)",
         description=(
@@ -366,6 +422,85 @@ def _cmd_report(args: argparse.Namespace) -> int:
         if path.is_file():
             print(f"kpi report: {ext.upper():5} {path}")
     return result.exit_code
+
+
+def _unit_codes(values: list[str] | None) -> tuple[str, ...] | None:
+    from kpilib.paths import safe_component
+
+    if not values:
+        return None
+    return tuple(safe_component(str(v), what="unit code") for v in values)
+
+
+def _cmd_forms(args: argparse.Namespace) -> int:
+    from kpilib import calendar as cal
+    from kpilib import paths
+    from kpilib.batch import check_path_value
+    from kpilib.catalog import load_catalog
+
+    fy = cal.require_be_year(args.fy)
+    quarter = cal.require_quarter(args.quarter)
+    units = _unit_codes(args.unit)
+    data = check_path_value(args.data or paths.sample_data_dir(), option="--data")
+    out = check_path_value(args.out or paths.outputs_dir() / "forms", option="--out")
+    cat = load_catalog()
+    for code in units or ():
+        cat.unit(code)
+    if not data.is_dir():
+        raise ParameterError(f"--data {str(data)!r} is not a folder")
+    if args.check:
+        from kpilib.forms.reader import check_forms_folder
+
+        checked, orphans = check_forms_folder(data, fy, quarter, catalog=cat)
+        if units:
+            checked = [f for f in checked if f.unit in units]
+        findings = [f for forms in checked for f in forms.findings] + orphans
+        for forms in checked:
+            print(
+                f"{forms.unit}: {len(forms.entries)} KPI entries, "
+                f"{forms.errors} error(s), {forms.warnings} warning(s)"
+            )
+        for f in findings:
+            print(f"{f.severity}: {f.where}: {f.message}")
+        if not checked and not orphans:
+            print(f"no filled workbook in {data / 'forms' / str(fy) / f'Q{quarter}'}")
+        return 1 if any(f.severity == "error" for f in findings) else 0
+    from kpilib.forms.workbook import issue_forms
+
+    results = issue_forms(data, out, fy, quarter, units=units, overwrite=args.force, catalog=cat)
+    for r in results:
+        if r.path is not None:
+            print(f"kpi forms: {r.unit}: {r.path}")
+        else:
+            print(f"kpi forms: {r.unit}: error: {r.error}", file=sys.stderr)
+    failed = sum(r.path is None for r in results)
+    print(f"{len(results) - failed} workbook(s) written, {failed} failed")
+    return 1 if failed else 0
+
+
+def _cmd_sign(args: argparse.Namespace) -> int:
+    from kpilib import calendar as cal
+    from kpilib import paths, signoff
+    from kpilib.batch import check_path_value
+    from kpilib.forms import layout
+
+    unit = _unit_codes([args.unit])[0]  # type: ignore[index]
+    fy = cal.require_be_year(args.fy)
+    quarter = cal.require_quarter(args.quarter)
+    name = signoff.check_signer(args.name, what="--name", limit=layout.NAME_TEXT)
+    role = signoff.check_signer(args.role, what="--role", limit=layout.POSITION_TEXT)
+    data = check_path_value(args.data or paths.sample_data_dir(), option="--data")
+    if not data.is_dir():
+        raise ParameterError(f"--data {str(data)!r} is not a folder")
+    record, path = signoff.sign(data, unit, fy, quarter, name=name, role=role)
+    fp = record.fingerprint
+    print(
+        f"kpi sign: {unit} FY {fy} Q{quarter} signed by {record.name} ({record.role}) "
+        f"at {record.signed_at.isoformat()}"
+    )
+    print(f"fingerprint {fp.digest} over {len(fp.inputs)} input file(s) and {len(fp.kpis)} KPI(s)")
+    print(f"record: {path}")
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -25,9 +25,17 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from kpilib.catalog import COMPONENTS, Kpi, Unit
+from kpilib.forms.models import (
+    STATUS_OFF_PLAN,
+    STATUS_OFF_TARGET,
+    STATUS_ON_PLAN,
+    STATUS_ON_TARGET,
+    UnitForms,
+)
 from kpilib.formulas import FormulaResult
 from kpilib.numbers import DASH, fmt_number
 from kpilib.rubric import RubricScore
+from kpilib.signoff import SignoffState
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,10 +128,10 @@ class StatusFlag(BaseModel):
     def text_th(self) -> str:
         """The flag as the forms word it."""
         if self.kind == "plan":
-            return "เป็นไปตามแผน" if self.met else "ไม่เป็นไปตามแผน"
+            return STATUS_ON_PLAN if self.met else STATUS_OFF_PLAN
         if self.met:
-            return "เป็นไปตามเป้าหมาย"
-        return "ยังไม่ถึงเป้าหมายของปี" if self.year_to_date else "ไม่เป็นไปตามเป้าหมาย"
+            return STATUS_ON_TARGET
+        return "ยังไม่ถึงเป้าหมายของปี" if self.year_to_date else STATUS_OFF_TARGET
 
     @property
     def detail_th(self) -> str:
@@ -773,6 +781,10 @@ class ReportDocument(BaseModel):
         numerals: ``arabic`` (default) or ``thai`` digits for every number shown.
         rank: The unit's position among units of its kind (``None``: not computed).
         changes: Each KPI's result a quarter and a year earlier.
+        forms: What people entered on the unit's forms (:mod:`kpilib.forms`); ``None`` when
+            the report was built without a data folder.
+        signoff: The sign-off state against the report's input fingerprint
+            (:mod:`kpilib.signoff`); ``None`` likewise.
     """
 
     model_config = _MODEL
@@ -790,6 +802,8 @@ class ReportDocument(BaseModel):
     provenance: Provenance
     rank: Rank | None = None
     changes: tuple[KpiChange, ...] = ()
+    forms: UnitForms | None = None
+    signoff: SignoffState | None = None
 
     @property
     def unit(self) -> Unit:

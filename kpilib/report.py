@@ -556,6 +556,33 @@ def web_form_rows(doc: ReportDocument, kpi_id: str) -> dict[str, Any] | None:
     return {"rows": rows, "audit": audit, "target": num(form.target), "result": num(form.result)}
 
 
+def people_parts(doc: ReportDocument, kpi_id: str) -> dict[str, str]:
+    """The form's people's sections of one KPI (year-end summary, factors, obstacles, evidence
+    submitted), from the latest quarter that reported each; ``ยังไม่รายงาน`` when nobody did."""
+    entries = doc.forms.entries_of(kpi_id) if doc.forms is not None else ()
+
+    def latest(field: str) -> str:
+        values = [getattr(e, field) for e in sorted(entries, key=lambda e: e.quarter)]
+        values = [v for v in values if v]
+        return values[-1] if values else NOT_REPORTED_TH
+
+    q4 = [e for e in entries if e.quarter == 4 and e.narrative]
+    submitted = [
+        f"{ev.file_name}"
+        + (f" ({cal.format_thai_date(ev.submitted_on)})" if ev.submitted_on else "")
+        + (" (ตรวจพบแฟ้มแล้ว)" if ev.sha256 else "")
+        for e in entries
+        for ev in e.evidence
+        if ev.submitted
+    ]
+    return {
+        "year_end_summary": q4[0].narrative if q4 else NOT_REPORTED_TH,  # type: ignore[dict-item]
+        "supporting": latest("factors"),
+        "obstacles": latest("obstacles"),
+        "evidence_submitted": "; ".join(submitted) if submitted else NOT_REPORTED_TH,
+    }
+
+
 def _anchor(kpi_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", kpi_id)
 
@@ -574,6 +601,7 @@ def kpi_sections_html(doc: ReportDocument, *, charts: bool = True) -> str:
         row = kpi_row(r, L, doc.lang)
         row["web_form"] = web_form_rows(doc, r.kpi.id)
         row = localise(row, digits)
+        row.update(people_parts(doc, r.kpi.id))  # people's own words, as written
         out.append(
             _render(
                 "kpi_section.html.j2",
@@ -838,6 +866,23 @@ def charts_html(doc: ReportDocument) -> str:
         parts.append(charts.figure_html(fig, alt=alt))
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def forms_html(doc: ReportDocument) -> str:
+    """What the unit entered on its forms: narratives, declared flags, assessments (2.1, 2.2,
+    สยป.), responsible people, evidence, the project form, and the workbooks' findings."""
+    from kpilib.forms.view import forms_context
+
+    context = forms_context(doc)
+    return "" if context is None else _render("forms.html.j2", **context)
+
+
+def signoff_html(doc: ReportDocument) -> str:
+    """The signature block (reporter, unit head) and the sign-off state against the data."""
+    from kpilib.forms.view import signoff_context
+
+    context = signoff_context(doc)
+    return "" if context is None else _render("signoff.html.j2", **context)
 
 
 _GENERATED = re.compile(r'<span class="generated-at">.*?</span>', re.S)

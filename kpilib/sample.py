@@ -737,6 +737,7 @@ def generate(
         ParameterError: Bad fy/scale, or ``out_dir/raw`` holds other data and ``force`` is False.
     """
     from kpilib import calendar as cal
+    from kpilib.forms.sample import write_sample_forms  # the people's part of the forms
 
     fy_be = cal.require_be_year(fy)
     if not (0 < scale <= 10):
@@ -745,6 +746,7 @@ def generate(
     raw = out / "raw"
     if raw.exists() and any(raw.iterdir()) and not force:
         if _same_sample(raw, fy=fy_be, seed=seed, scale=scale):
+            write_sample_forms(out, fy=fy_be, seed=seed)  # an older sample folder gets its forms
             return SampleSummary(out_dir=out, skipped=True)
         raise ParameterError(
             f"{raw} already holds other data (not this fy/seed/scale); use --force to regenerate it"
@@ -787,4 +789,5 @@ def generate(
         README.format(fy=fy_be, seed=seed, scale=scale), encoding="utf-8"
     )
     summary.defects = len(manifest)
+    write_sample_forms(out, fy=fy_be, seed=seed, replace=True)
     return summary

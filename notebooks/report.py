@@ -68,5 +68,17 @@ display(HTML(blocks.validation_html(doc)))
 # %%
 display(HTML(blocks.certification_html(doc)))
 
+# %% [markdown]
+# ## 7. ผลการดำเนินงานที่หน่วยงานรายงาน (Unit's entries)
+
+# %%
+display(HTML(blocks.forms_html(doc)))
+
+# %% [markdown]
+# ## 8. การลงนามรับรองรายงาน (Sign-off)
+
+# %%
+display(HTML(blocks.signoff_html(doc)))
+
 # %%
 display(HTML(blocks.appendix_html(doc)))

@@ -16,6 +16,8 @@ SUBCOMMANDS = [
     "validate",
     "report",
     "run",
+    "forms",
+    "sign",
 ]
 
 
@@ -36,6 +38,9 @@ def test_each_subcommand_has_help(name, capsys):
     assert f"kpi {name}" in capsys.readouterr().out
 
 
+_SIGN = ["--unit", "1032", "--fy", "2567", "--quarter", "1", "--role", "ผู้อำนวยการเขต"]
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
@@ -50,6 +55,33 @@ def test_each_subcommand_has_help(name, capsys):
         (["validate", "--data", "/nonexistent/folder"], "not found"),
         (["sample-data", "--fy", "2024"], "2567"),
         (["figures", "--fy", "2019", "--data", "/nonexistent/folder"], ""),
+        (["forms", "--fy", "2024", "--quarter", "1"], "did you mean 2567"),
+        (["forms", "--fy", "2567", "--quarter", "0"], "quarter"),
+        (["forms", "--fy", "2567", "--quarter", "1", "--unit", "../x"], "invalid unit code"),
+        (["forms", "--fy", "2567", "--quarter", "1", "--unit", "9999"], "9999"),
+        (["forms", "--fy", "2567", "--quarter", "1", "--out", "a/../b"], ".."),
+        (["forms", "--fy", "2567", "--quarter", "1", "--data", "/nonexistent/x"], "not a folder"),
+        (["sign", *_SIGN, "--name", "  "], "--name must not be empty"),
+        (["sign", *_SIGN, "--name", "นาย ก\nนาย ข"], "one line"),
+        (["sign", *_SIGN, "--name", "ก" * 121], "at most 120"),
+        (["sign", *_SIGN, "--name", "นาย ก", "--role", "\x1b[31m"], "control"),
+        (
+            [
+                "sign",
+                "--unit",
+                "/etc",
+                "--fy",
+                "2567",
+                "--quarter",
+                "1",
+                "--name",
+                "x",
+                "--role",
+                "y",
+            ],
+            "invalid unit code",
+        ),
+        (["sign", *_SIGN, "--name", "x", "--role", "y", "--data", "../data"], ".."),
     ],
 )
 def test_bad_parameters_give_one_line_and_exit_2(argv, fragment, capsys, tmp_path):

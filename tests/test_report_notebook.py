@@ -197,3 +197,17 @@ def test_same_inputs_give_the_same_html(rendered):
     )
     html = notebook_to_html(again, root / "again.html").read_text(encoding="utf-8")
     assert strip_generation_time(html) == strip_generation_time(rendered["html"])
+
+
+def test_the_units_entries_and_the_signature_block_are_in_the_report(rendered):
+    from kpilib.catalog import load_catalog
+    from kpilib.forms.reader import read_unit_forms
+
+    forms = read_unit_forms(rendered["data"], UNIT, 2567, 2, catalog=load_catalog())
+    assert rendered["doc"].forms == forms  # report.json carries what the workbooks hold
+    html = rendered["html"]
+    assert "ผลการดำเนินงานที่หน่วยงานรายงาน" in html and "การลงนามรับรองรายงาน" in html
+    for e in forms.entries:
+        assert html_lib.escape(e.narrative, quote=False).split("\n")[0] in html
+    assert html_lib.escape(forms.head.name) in html and "(หัวหน้าหน่วยงาน)" in html
+    assert "ยังไม่มีการลงนามรับรอง" in html
