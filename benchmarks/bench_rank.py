@@ -42,12 +42,17 @@ def main() -> None:
     for _ in range(a.runs):
         out = subprocess.run(
             [sys.executable, "-c", CHILD, a.data, str(a.fy), str(a.quarter)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     for key in ("first", "peers", "again"):
         values = [r[key] for r in runs]
-        print(f"{key:6s} median {statistics.median(values):.3f} s  runs " + ", ".join(f"{v:.2f}" for v in values))
+        print(
+            f"{key:6s} median {statistics.median(values):.3f} s  runs "
+            + ", ".join(f"{v:.2f}" for v in values)
+        )
     print(f"units ranked: {runs[0]['units']}")
 
 
