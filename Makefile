@@ -30,7 +30,8 @@ sample: $(STAMP) ## generate the sample data set (data/sample) if missing
 
 report: $(STAMP) ## render every unit's report for the sample data (FY/QUARTER/JOBS overridable)
 	$(BIN)/kpi sample-data --fy $(FY)
-	$(BIN)/kpi run --fy $(FY) --quarter $(QUARTER) --data data/sample $(if $(JOBS),--jobs $(JOBS),)
+	@# exit 3: reports rendered, some KPIs not certified (the sample data has deliberate defects)
+	$(BIN)/kpi run --fy $(FY) --quarter $(QUARTER) --data data/sample $(if $(JOBS),--jobs $(JOBS),) || [ $$? -eq 3 ]
 
 test: $(STAMP) ## run the test suite
 	$(BIN)/python -m pytest

@@ -63,6 +63,27 @@ def _fixture_data(folder: Path) -> list[str]:
     return units
 
 
+def _last_run(fy_dir: Path) -> dict:
+    """The record of the latest ``kpi run`` (``<out>/<FY>/runs/<run id>.json``)."""
+    return json.loads(sorted((fy_dir / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
+
+
+def _change_one_cell(data: Path) -> dict:
+    """Change the description of one Prawet (1032) ticket in the raw Traffy file."""
+    import csv
+
+    raw = data / "raw" / "traffy_api_v2.csv"
+    with open(raw, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    row = next(r for r in rows if "ประเวศ" in r["district"])
+    row["description"] = row["description"] + " (แก้ไข)"
+    with open(raw, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return {"file": raw.name, "unit": "1032", "column": "description"}
+
+
 def _trivial_notebook(path: Path) -> Path:
     """A notebook with only a parameters cell: papermill CLI + kernel start, nothing else."""
     import nbformat
@@ -104,13 +125,19 @@ def main(argv: list[str] | None = None) -> int:
         extra = ["--notebook", str(notebook), "--no-validate", "--no-ingest"]
     else:
         data = Path(args.data).absolute() if args.data else ROOT / "data" / "sample"
-        notebook = Path(args.notebook or ROOT / "notebooks" / "report.ipynb").absolute()
+        from kpilib.paths import report_notebook
+
+        notebook = Path(args.notebook or report_notebook()).absolute()
         if args.notebook:
             extra = ["--notebook", str(notebook)]
         if not notebook.is_file():
             raise SystemExit(f"{notebook} not found: run with --fixture")
         if not (data / "raw").is_dir():
             _run([kpi, "sample-data", "--out", str(data)])
+        import shutil
+
+        shutil.copytree(data / "raw", work / "data" / "raw", dirs_exist_ok=True)
+        data = work / "data"  # a copy: the benchmark changes one cell of it
         from kpilib.catalog import load_catalog
 
         units = [u.code for u in load_catalog().units_with_kpis(int(args.fy))]
@@ -131,15 +158,13 @@ def main(argv: list[str] | None = None) -> int:
 
     # 1. cold run of the whole fiscal year
     cold = _run(base, env=env, check=False)
-    manifests = [
-        json.loads((out / args.fy / f"Q{q}" / "manifest.json").read_text()) for q in (1, 2, 3, 4)
-    ]
-    reports = [r for m in manifests for r in m["reports"] if r["status"] != "up to date"]
+    record = _last_run(out / args.fy)
+    reports = [r for r in record["reports"] if r["status"] != "up to date"]
     n_reports = len(reports)
     failed = [r for r in reports if r["status"] == "failed"]
     execute = [r["timings"]["execute"] for r in reports if "execute" in r["timings"]]
     export = [r["timings"]["html"] for r in reports if "html" in r["timings"]]
-    workers = manifests[0]["workers"]
+    workers = record["workers"]
     warm_up = [w.get("warm_up", {}) for w in workers.values()]
     maxrss = [w.get("maxrss_mb", 0) for w in workers.values()]
     children_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -149,11 +174,28 @@ def main(argv: list[str] | None = None) -> int:
     # in a tree being edited a rerun re-renders; retry until a rerun finds everything current
     for attempt in range(1, 4):
         warm = _run(base, env=env, check=False)
-        counts = json.loads((out / args.fy / "Q1" / "manifest.json").read_text())["counts"]
-        print(f"warm rerun #{attempt}: {warm:.2f} s ({counts})")
-        if counts["ok"] == 0 and counts["failed"] == 0:
+        statuses = [r["status"] for r in _last_run(out / args.fy)["reports"]]
+        print(f"warm rerun #{attempt}: {warm:.2f} s ({statuses.count('up to date')} up to date)")
+        if set(statuses) == {"up to date"}:
             break
     results["warm_rerun_attempts"] = attempt
+
+    # 2b. one cell of one district changed: only the reports reading it are rendered again
+    one_cell = None
+    if not args.fixture:
+        one_cell = _change_one_cell(data)
+        t_cell = _run(base, env=env, check=False)
+        cell_record = _last_run(out / args.fy)
+        rendered = [r for r in cell_record["reports"] if r["status"] == "ok"]
+        one_cell.update(
+            seconds=round(t_cell, 2),
+            rendered=len(rendered),
+            of=len(cell_record["reports"]),
+            prepare_peak_mb=cell_record["memory_mb"]["prepare_peak"],
+            parent_peak_mb=cell_record["memory_mb"]["parent_peak"],
+        )
+        print(f"one changed cell: {len(rendered)} of {one_cell['of']} reports in {t_cell:.1f} s")
+    results["one_changed_cell"] = one_cell
 
     # 3. naive loop: papermill CLI + nbconvert CLI per report
     naive_dir = work / "naive"
@@ -203,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         _run([sys.executable, "-c", "import papermill.cli"]) for _ in range(2)
     )
     imports_code = (
-        "from kpilib import batch, engine; engine.warm_up(batch.WARM_MODULES)"
+        "from kpilib import engine; from kpilib.batch.worker import WARM_MODULES; engine.warm_up(WARM_MODULES)"
         if not args.fixture
         else "import pandas, matplotlib.pyplot, IPython"
     )
@@ -240,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
                 "batch_execute_mean": round(statistics.mean(execute), 3) if execute else None,
                 "batch_execute_median": round(statistics.median(execute), 3) if execute else None,
                 "batch_html_export_mean": round(statistics.mean(export), 3) if export else None,
-                "batch_run_timings": manifests[0]["timings_run"],
+                "batch_run_timings": record["timings"],
+                "batch_memory_mb": record["memory_mb"],
             },
             "peak_rss_mb_per_worker": maxrss,
             "peak_rss_mb_kpi_parent_process": round(children_rss_mb, 1),

@@ -1,32 +1,40 @@
-"""Benchmark of the complaint engine (kpilib.complaints): a script, not a test.
+"""Benchmark of the complaint engine (kpilib.complaints) against a DuckDB peer: a script, not a test.
 
 One run:
-1. generates N tickets (default 1,000,000; about 5 events each) with numpy and writes
-   ``tickets.parquet``, ``events.parquet`` and ``report_submissions.parquet`` to a temp dir
-   (in a child process, so its memory does not count);
-2. in a fresh child process, times reading the Parquet files plus computing every complaint
-   KPI for the 50 districts × 4 quarters (steps 1+2 per quarter, year-end resolution,
-   step 3, Traffy KPI 4, monthly figures) and reports the peak RSS of that process;
-3. runs a straightforward row-by-row pure-Python implementation of the step 1/2 rules on a
-   sample of tickets, checks it agrees with the engine ticket by ticket, and reports the
-   per-ticket time ratio.
+1. generates N tickets (default 1,000,000; about 5.5 events each) with numpy and writes
+   ``tickets.parquet``, ``events.parquet`` (grouped by ticket, as generated),
+   ``events_by_time.parquet`` (the same events in time order, as a live log is) and
+   ``report_submissions.parquet`` to a temp dir (in a child process, so its memory does not
+   count);
+2. for each events layout, runs kpilib and the DuckDB peer (``complaints_duckdb.py``)
+   alternately, each in a fresh process, ``--repeat`` times: Parquet in -> every complaint
+   KPI for the catalogue's 50 districts x 4 quarters (steps 1+2 per quarter, year-end
+   resolution, step 3, Traffy KPI 4, the twelve monthly figures); prints each engine's
+   median, the ratio of medians and the peak RSS (max RSS of the measuring process);
+3. checks that both engines' KPI tables agree, table by table, on the full data;
+4. runs the row-by-row pure-Python implementation of the step 1/2 rules on a sample of
+   tickets and checks it agrees with the engine ticket by ticket.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_complaints.py [--tickets 1000000] [--sample 20000]
+    .venv/bin/python benchmarks/bench_complaints.py [--tickets 1000000] [--repeat 5]
+        [--layouts grouped,by_time] [--sample 20000]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +42,7 @@ import pandas as pd
 
 from kpilib import calendar as cal
 from kpilib import complaints as C
+from kpilib.catalog import load_catalog
 
 BKK = "Asia/Bangkok"
 EVENTS = C.EVENT_TYPES
@@ -49,7 +58,8 @@ def generate(n: int, *, seed: int = 2563, fy: int = 2563) -> tuple[pd.DataFrame,
     t0 = int(pd.Timestamp(start).tz_localize(BKK).timestamp())
     t1 = int(pd.Timestamp(end).tz_localize(BKK).timestamp()) + 86399
     fwd = np.sort(rng.integers(t0, t1, n))
-    unit = rng.integers(1001, 1051, n)
+    units = np.array(load_catalog().district_codes(), dtype=object)
+    unit = rng.integers(0, units.size, n)
     day = 86400
     # acceptance: mostly same/next day, a share late, 3 % never
     acc_delay = rng.choice([0, 0, 0, 1, 1, 2, 3, 5], n) * day + rng.integers(600, 8 * 3600, n)
@@ -93,11 +103,10 @@ def generate(n: int, *, seed: int = 2563, fy: int = 2563) -> tuple[pd.DataFrame,
     order = np.lexsort((ts, tix))
     tix, etype, ts = tix[order], etype[order], ts[order]
     ids = np.char.add("T", np.char.zfill(np.arange(n).astype(str), 7)).astype(object)
-    units = np.array([str(u) for u in range(1001, 1051)], dtype=object)
     events = pd.DataFrame(
         {
             "ticket_id": pd.array(ids[tix], dtype="str"),
-            "unit_code": pd.array(units[unit[tix] - 1001], dtype="str"),
+            "unit_code": pd.array(units[unit[tix]], dtype="str"),
             "event": pd.Categorical.from_codes(etype, categories=list(EVENTS)),
             "timestamp": pd.to_datetime(ts, unit="s", utc=True).tz_convert(BKK),
         }
@@ -111,7 +120,7 @@ def generate(n: int, *, seed: int = 2563, fy: int = 2563) -> tuple[pd.DataFrame,
     tickets = pd.DataFrame(
         {
             "ticket_id": pd.array(ids, dtype="str"),
-            "unit_code": pd.array(units[unit - 1001], dtype="str"),
+            "unit_code": pd.array(units[unit], dtype="str"),
             "source": "traffy_api_v2",
             "type_tags": pd.array(tags[rng.integers(0, tags.size, n)], dtype="str"),
             "comment": "",
@@ -132,7 +141,7 @@ def generate(n: int, *, seed: int = 2563, fy: int = 2563) -> tuple[pd.DataFrame,
 def generate_submissions(fy: int, *, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
-    for unit in C.DISTRICT_CODES:
+    for unit in load_catalog().district_codes():
         for y, m in cal.fiscal_months(fy):
             if rng.random() < 0.05:
                 continue
@@ -223,10 +232,10 @@ def reference_compliance(
         s2_fail = missed[0] if missed else None
         fails = [d for d in (s1_fail, s2_fail) if d is not None]
         fail = min(fails) if fails else None
-        state = None
+        state, state_day = None, None
         for ts, ev, _ in evs:
             if ev in ("finished", "reopened") and ts.date() <= cut:
-                state = ev
+                state, state_day = ev, ts.date()
         out[tid] = {
             "step1_ok": s1_fail is None or s1_fail > cut,
             "step2_ok": s2_fail is None or s2_fail > cut,
@@ -235,8 +244,99 @@ def reference_compliance(
             "checkpoints_required": len(required),
             "checkpoints_missed": len(missed),
             "finished": state == "finished",
+            "finished_on": state_day if state == "finished" else None,
         }
     return out
+
+
+# --------------------------------------------------------------------------- the two engines
+
+LAYOUTS = {"grouped": "events.parquet", "by_time": "events_by_time.parquet"}
+ENGINES = ("kpilib", "duckdb", "duckdb_1thread", "kpilib_before")
+#: The last commit with the single-module engine (kpilib/complaints.py), for "no slower".
+BEFORE = "bd72c1c874235092b3bf8dd3eb2d93d8de07b269"
+
+
+@functools.cache
+def _engine_before():
+    """kpilib/complaints.py as of :data:`BEFORE`, loaded from git history (once)."""
+    import importlib.util
+
+    src = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(Path(__file__).resolve().parent),
+            "show",
+            f"{BEFORE}:kpilib/complaints.py",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    path = Path(tempfile.mkdtemp(prefix="complaints_before_")) / "complaints_before.py"
+    path.write_text(src, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("complaints_before", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["complaints_before"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def before_kpis(folder: Path, fy: int, units: Sequence[str], *, events_file: str) -> dict:
+    """The same KPIs with the previous engine, read as its benchmark read them."""
+    old = _engine_before()
+    events = pd.read_parquet(folder / events_file)
+    tickets = pd.read_parquet(folder / "tickets.parquet")
+    subs = pd.read_parquet(folder / "report_submissions.parquet")
+    res = old.evaluate_compliance(events, fy=fy)
+    return {
+        "step12": old.compliance_by_quarter(res, units=units),
+        "year_end": old.year_end_resolution(res, units=units),
+        "step3": old.step3_table(subs, fy=fy, units=units),
+        "traffy": old.traffy_resolution(tickets, fy=fy, units=units),
+        "monthly": old.monthly_figures_fy(tickets, fy, units=units),
+    }
+
+
+def kpilib_kpis(
+    folder: Path, fy: int, units: Sequence[str], *, events_file: str = "events.parquet"
+) -> dict[str, pd.DataFrame]:
+    """Every complaint KPI through kpilib's public API, in the tables the peer returns."""
+    subs = pd.read_parquet(folder / "report_submissions.parquet")
+    t = C.year_tables(folder / events_file, folder / "tickets.parquet", subs, fy=fy, units=units)
+    return {
+        "step12": t.compliance[
+            ["unit_code", "quarter", "received", "step1_ok", "step2_ok", "compliant", "resolved"]
+        ],
+        "year_end": t.year_end[["unit_code", "received", "resolved"]],
+        "traffy": t.traffy[["unit_code", "quarter", "received", "resolved", "state_basis"]],
+        "monthly": t.monthly[["unit_code", "month", "received", "finished", "in_progress"]],
+        "step3": t.step3[["unit_code", "month", "on_time"]],
+    }
+
+
+def _peer():
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import complaints_duckdb
+
+    return complaints_duckdb
+
+
+def compare_tables(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> list[str]:
+    """Names of the KPI tables that differ (values compared cell by cell, keys in order)."""
+    bad = []
+    for name in ("step12", "year_end", "traffy", "monthly", "step3"):
+        x = a[name].reset_index(drop=True)
+        y = b[name].reset_index(drop=True)
+        keys = [c for c in ("unit_code", "quarter", "month") if c in x.columns]
+        x = x.astype({"unit_code": str}).sort_values(keys, ignore_index=True)
+        y = y.astype({"unit_code": str}).sort_values(keys, ignore_index=True)
+        try:
+            pd.testing.assert_frame_equal(x, y, check_dtype=False, check_categorical=False)
+        except AssertionError as exc:
+            bad.append(f"{name}: {str(exc).splitlines()[0:3]}")
+    return bad
 
 
 # --------------------------------------------------------------------------- phases
@@ -245,64 +345,59 @@ def reference_compliance(
 def _phase_generate(folder: Path, n: int, fy: int) -> None:
     tickets, events = generate(n, fy=fy)
     tickets.to_parquet(folder / "tickets.parquet", index=False)
-    events.to_parquet(folder / "events.parquet", index=False)
+    events.to_parquet(folder / LAYOUTS["grouped"], index=False)
+    by_time = events.sort_values(["timestamp", "ticket_id"], kind="stable", ignore_index=True)
+    by_time.to_parquet(folder / LAYOUTS["by_time"], index=False)
     generate_submissions(fy).to_parquet(folder / "report_submissions.parquet", index=False)
     print(json.dumps({"tickets": len(tickets), "events": len(events)}))
 
 
-def _read(folder: Path, name: str, dictionary: list[str]) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-
-    return pq.read_table(folder / f"{name}.parquet", read_dictionary=dictionary).to_pandas()
+def _rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def compute_all(folder: Path, fy: int, *, dictionary: bool = True) -> dict:
-    """Read the Parquet files and compute every complaint KPI for 50 districts × 4 quarters."""
-    timings = {}
+def _phase_measure(folder: Path, fy: int, engine: str, layout: str) -> None:
+    # outside the timed part, for both engines alike: imports, the holiday calendar (the
+    # rules' input) and the catalogue's districts
+    units = load_catalog().district_codes()
+    cal.business_calendar()
+    peer = _peer() if engine.startswith("duckdb") else None
+    threads = 1 if engine == "duckdb_1thread" else None
+    if engine == "kpilib_before":
+        _engine_before()  # compiled outside the timed part, like the others' imports
+    rss_before = _rss_mb()
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
-    keys = ["ticket_id", "unit_code", "event"] if dictionary else []
-    events = _read(folder, "events", keys)
-    tickets = _read(folder, "tickets", ["unit_code", "source", "state"] if dictionary else [])
-    subs = pd.read_parquet(folder / "report_submissions.parquet")
-    timings["read_parquet"] = time.perf_counter() - t
-    t2 = time.perf_counter()
-    res = C.evaluate_compliance(events, fy=fy)
-    timings["steps_1_2_per_ticket"] = time.perf_counter() - t2
-    t3 = time.perf_counter()
-    step12 = C.compliance_by_quarter(res, units=C.DISTRICT_CODES)
-    year_end = C.year_end_resolution(res, units=C.DISTRICT_CODES)
-    step3 = C.step3_table(subs, fy=fy, units=C.DISTRICT_CODES)
-    traffy = C.traffy_resolution(tickets, fy=fy)
-    monthly = C.monthly_figures_fy(tickets, fy, units=C.DISTRICT_CODES)
-    timings["group_by_unit_quarter"] = time.perf_counter() - t3
-    timings["total"] = time.perf_counter() - t
-    rss_kpis = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t4 = time.perf_counter()
-    reasons = C.noncompliance_reasons(res)
-    timings["noncompliance_reasons_extra"] = time.perf_counter() - t4
-    return {
-        "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        "events": len(events),
-        "tickets": len(tickets),
-        "rows": {
-            "step12": len(step12),
-            "year_end": len(year_end),
-            "step3": len(step3),
-            "traffy": len(traffy),
-            "monthly": len(monthly),
-            "reasons": len(reasons),
-        },
-        "peak_rss_mb_kpis": round(rss_kpis, 1),
-        "compliant_pct_fy": round(float(res.tickets["compliant"].mean() * 100), 2),
-        "checkpoints": int(res.tickets["checkpoints_required"].sum()),
-    }
+    if peer is not None:
+        tables = peer.kpis(folder, fy, units, events_file=LAYOUTS[layout], threads=threads)
+    elif engine == "kpilib_before":
+        tables = before_kpis(folder, fy, units, events_file=LAYOUTS[layout])
+    else:
+        tables = kpilib_kpis(folder, fy, units, events_file=LAYOUTS[layout])
+    seconds = time.perf_counter() - t
+    now = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = now.ru_utime + now.ru_stime - cpu.ru_utime - cpu.ru_stime
+    print(
+        json.dumps(
+            {
+                "engine": engine,
+                "layout": layout,
+                "seconds": round(seconds, 3),
+                "cpu_seconds": round(cpu_s, 3),
+                "peak_rss_mb": _rss_mb(),
+                "rss_after_imports_mb": rss_before,
+                "rows": {k: len(v) for k, v in tables.items()},
+                "compliant_q4": int(tables["step12"].query("quarter == 4")["compliant"].sum()),
+            }
+        )
+    )
 
 
-def _phase_measure(folder: Path, fy: int, dictionary: bool) -> None:
-    cal.business_calendar()  # build the holiday calendar outside the timed part (cached per process)
-    out = compute_all(folder, fy, dictionary=dictionary)
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(json.dumps(out))
+def _phase_agree(folder: Path, fy: int, layout: str) -> None:
+    units = load_catalog().district_codes()
+    a = kpilib_kpis(folder, fy, units, events_file=LAYOUTS[layout])
+    b = _peer().kpis(folder, fy, units, events_file=LAYOUTS[layout])
+    print(json.dumps({"layout": layout, "differ": compare_tables(a, b)}))
 
 
 def _child(args: list[str]) -> dict:
@@ -316,106 +411,104 @@ def _child(args: list[str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _reference_check(n: int, fy: int) -> str:
+    _tickets, events = generate(n, seed=11, fy=fy)
+    t = time.perf_counter()
+    ref = reference_compliance(events, fy=fy)
+    t_ref = time.perf_counter() - t
+    t = time.perf_counter()
+    res = C.evaluate_compliance(events, fy=fy)
+    t_eng = time.perf_counter() - t
+    got = res.tickets.set_index("ticket_id")
+    flags = ("step1_ok", "step2_ok", "compliant", "finished")
+    counts = ("checkpoints_required", "checkpoints_missed")
+    days = ("fail_on", "finished_on")
+
+    def day(v):
+        return None if pd.isna(v) else pd.Timestamp(v).date()
+
+    disagree = [
+        tid
+        for tid, r in ref.items()
+        if any(bool(got.at[tid, c]) != r[c] for c in flags)
+        or any(int(got.at[tid, c]) != r[c] for c in counts)
+        or any(day(got.at[tid, c]) != r[c] for c in days)
+    ]
+    assert len(got) == len(ref), (len(got), len(ref))
+    assert not disagree, f"engine and reference disagree on {len(disagree)} tickets: {disagree[:5]}"
+    return (
+        f"row-by-row Python on {len(ref):,} tickets: {t_ref:.2f} s ({t_ref / len(ref) * 1e6:.0f} "
+        f"µs/ticket); the engine on the same tickets {t_eng:.3f} s; all {len(ref):,} tickets "
+        "identical (flags, checkpoint counts, first failure day, finished state and day)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tickets", type=int, default=1_000_000)
-    p.add_argument("--sample", type=int, default=20_000)
+    p.add_argument("--sample", type=int, default=20_000, help="tickets for the row-by-row check")
     p.add_argument("--fy", type=int, default=2563)
-    p.add_argument("--repeat", type=int, default=5, help="measure runs per configuration")
+    p.add_argument("--repeat", type=int, default=5, help="runs per engine and layout")
+    p.add_argument("--layouts", default="grouped,by_time", help="comma-separated: grouped, by_time")
+    p.add_argument("--phase", choices=["all", "generate", "measure", "agree"], default="all")
+    p.add_argument("--engine", choices=ENGINES, default="kpilib")
     p.add_argument(
-        "--dictionary",
-        action="store_true",
-        help="also measure reading the key columns dictionary-encoded (categoricals)",
+        "--engines",
+        default="kpilib,duckdb",
+        help=f"comma-separated, measured alternately: {', '.join(ENGINES)}",
     )
-    p.add_argument("--phase", choices=["all", "generate", "measure"], default="all")
-    p.add_argument("--dir", default=None)
-    p.add_argument(
-        "--strings", action="store_true", help="measure: read key columns as plain strings"
-    )
+    p.add_argument("--layout", choices=sorted(LAYOUTS), default="grouped")
+    p.add_argument("--dir", default=None, help="data folder (generate/measure/agree phases)")
     a = p.parse_args(argv)
     if a.phase == "generate":
         _phase_generate(Path(a.dir), a.tickets, a.fy)
         return 0
     if a.phase == "measure":
-        _phase_measure(Path(a.dir), a.fy, not a.strings)
+        _phase_measure(Path(a.dir), a.fy, a.engine, a.layout)
+        return 0
+    if a.phase == "agree":
+        _phase_agree(Path(a.dir), a.fy, a.layout)
         return 0
 
+    layouts = [x.strip() for x in a.layouts.split(",") if x.strip()]
+    print(f"load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="bench_complaints_") as tmp:
         t = time.perf_counter()
-        gen = _child(
-            ["--phase", "generate", "--dir", tmp, "--tickets", str(a.tickets), "--fy", str(a.fy)]
-        )
+        gen = _child(["--phase", "generate", "--dir", tmp, "--tickets", str(a.tickets)])
         print(
-            f"generated {gen['tickets']:,} tickets, {gen['events']:,} events in {time.perf_counter() - t:.1f} s"
+            f"generated {gen['tickets']:,} tickets, {gen['events']:,} events "
+            f"in {time.perf_counter() - t:.1f} s"
         )
-        # the machine is shared: each configuration runs --repeat times in a fresh process;
-        # the best total is reported (as timeit does), with every total listed
-        results = {}
-        configs = [("string keys", ["--strings"])]
-        if a.dictionary:
-            configs.append(("dictionary keys", []))
-        for label, extra in configs:
-            runs = [
-                _child(["--phase", "measure", "--dir", tmp, "--fy", str(a.fy), *extra])
-                for _ in range(a.repeat)
-            ]
-            best = min(runs, key=lambda r: r["timings_s"]["total"])
-            best["all_totals_s"] = [r["timings_s"]["total"] for r in runs]
-            best["max_peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
-            results[label] = best
-            print(f"engine, Parquet read with {label} (best of {a.repeat}):")
-            print(json.dumps(best, indent=2))
-        meas = min(results.values(), key=lambda r: r["timings_s"]["total"])
-
-    # row-by-row reference on a sample, and agreement
-    _tickets, events = generate(a.sample, seed=11, fy=a.fy)
-    t = time.perf_counter()
-    ref = reference_compliance(events, fy=a.fy)
-    t_ref = time.perf_counter() - t
-    t = time.perf_counter()
-    res = C.evaluate_compliance(events, fy=a.fy)
-    t_eng_sample = time.perf_counter() - t
-    got = res.tickets.set_index("ticket_id")
-    cols = (
-        "step1_ok",
-        "step2_ok",
-        "compliant",
-        "checkpoints_required",
-        "checkpoints_missed",
-        "finished",
-    )
-    disagree = [
-        tid
-        for tid, r in ref.items()
-        if any(
-            bool(got.at[tid, c]) != bool(r[c])
-            if isinstance(r[c], bool)
-            else int(got.at[tid, c]) != r[c]
-            for c in cols
-        )
-        or (
-            None if pd.isna(got.at[tid, "fail_on"]) else pd.Timestamp(got.at[tid, "fail_on"]).date()
-        )
-        != r["fail_on"]
-    ]
-    assert len(got) == len(ref), (len(got), len(ref))
-    assert not disagree, (
-        f"engine and reference disagree on {len(disagree)} tickets, e.g. {disagree[:5]}"
-    )
-    per_ticket_ref = t_ref / len(ref)
-    per_ticket_eng = meas["timings_s"]["steps_1_2_per_ticket"] / meas["tickets"]
-    print(
-        f"reference (row-by-row Python) on {len(ref):,} tickets: {t_ref:.2f} s = {per_ticket_ref * 1e6:.1f} µs/ticket; "
-        f"engine on the same sample {t_eng_sample:.3f} s; engine at 1M scale (steps 1+2) "
-        f"{per_ticket_eng * 1e6:.2f} µs/ticket; ratio {per_ticket_ref / per_ticket_eng:,.0f}x; "
-        f"agreement: all {len(ref):,} tickets identical"
-    )
-    ok_time = meas["timings_s"]["total"] <= 3.0
-    ok_mem = meas["max_peak_rss_mb"] <= 2048
-    print(f"load average after measuring: {os.getloadavg()}")
-    print(
-        f"target total ≤ 3 s: {'met' if ok_time else 'NOT met'}; peak RSS ≤ 2 GB: {'met' if ok_mem else 'NOT met'}"
-    )
+        engines = [e.strip() for e in a.engines.split(",") if e.strip()]
+        for layout in layouts:
+            runs: dict[str, list[dict]] = {e: [] for e in engines}
+            for i in range(a.repeat):
+                # alternate, and rotate which engine goes first
+                order = engines[i % len(engines) :] + engines[: i % len(engines)]
+                for engine in order:
+                    args = ["--phase", "measure", "--dir", tmp, "--fy", str(a.fy)]
+                    runs[engine].append(_child([*args, "--engine", engine, "--layout", layout]))
+            med = {e: statistics.median(r["seconds"] for r in rs) for e, rs in runs.items()}
+            for e, rs in runs.items():
+                print(
+                    f"[{layout}] {e:14s} median {med[e]:.3f} s  runs "
+                    f"{[r['seconds'] for r in rs]}  CPU median "
+                    f"{statistics.median(r['cpu_seconds'] for r in rs):.2f} s  peak RSS median "
+                    f"{statistics.median(r['peak_rss_mb'] for r in rs):.0f} MB "
+                    f"(max {max(r['peak_rss_mb'] for r in rs):.0f}; after imports "
+                    f"{statistics.median(r['rss_after_imports_mb'] for r in rs):.0f})"
+                )
+            for e in engines[1:]:
+                print(
+                    f"[{layout}] ratio {e} / {engines[0]} (medians): {med[e] / med[engines[0]]:.2f}"
+                )
+            agree = _child(
+                ["--phase", "agree", "--dir", tmp, "--fy", str(a.fy), "--layout", layout]
+            )
+            verdict = "agree" if not agree["differ"] else f"DIFFER: {agree['differ']}"
+            print(f"[{layout}] KPI tables, kpilib vs DuckDB, table by table: {verdict}")
+    print(_reference_check(a.sample, a.fy))
+    print(f"load average after: {os.getloadavg()}")
     return 0
 
 

@@ -382,7 +382,9 @@ def chart_data(
     ranked = [r for r in scorecard.results if "district_ranking" in r.kpi.charts]
     ranking: tuple[UnitValue, ...] = ()
     if ranked:
-        frame = complaints.traffy_ranking(tickets, fy=fy, quarter=quarter)
+        frame = complaints.traffy_ranking(
+            tickets, fy=fy, quarter=quarter, units=catalog.district_codes()
+        )
         ranking = tuple(
             UnitValue(
                 unit_code=str(code),

@@ -39,6 +39,9 @@ BE_MIN, BE_MAX = 2500, 2700
 #: Plausible range for a Common-Era year.
 CE_MIN, CE_MAX = 1957, 2157
 
+#: Common-Era years the default business calendar covers (its holidays are known).
+CALENDAR_YEARS: tuple[int, int] = (2015, 2030)
+
 HOLIDAY_CATEGORIES: tuple[str, ...] = ("public", "government")
 
 MONTHS_SHORT = (
@@ -119,6 +122,31 @@ def require_be_year(year: int | str, *, what: str = "fiscal year") -> int:
         )
     if not BE_MIN <= value <= BE_MAX:
         raise CalendarError(f"{what} {value} is not a plausible Buddhist-Era year (2500-2700)")
+    return value
+
+
+def supported_fiscal_years() -> tuple[int, int]:
+    """First and last Buddhist-Era fiscal year the default business calendar covers entirely.
+
+    A fiscal year BE ``y`` runs from 1 October CE ``y - 544`` to 30 September CE ``y - 543``.
+    """
+    first, last = CALENDAR_YEARS
+    return first + BE_OFFSET + 1, last + BE_OFFSET
+
+
+def require_supported_fy(year: int | str, *, what: str = "fiscal year (--fy)") -> int:
+    """:func:`require_be_year`, and the year must lie in the business calendar's range.
+
+    Raises:
+        CalendarError: A CE year, an implausible year, or one the calendar does not cover.
+    """
+    value = require_be_year(year, what=what)
+    first, last = supported_fiscal_years()
+    if not first <= value <= last:
+        raise CalendarError(
+            f"{what} {value} is outside the fiscal years the business calendar covers "
+            f"({first}-{last}: holidays are known for CE {CALENDAR_YEARS[0]}-{CALENDAR_YEARS[1]})"
+        )
     return value
 
 
@@ -602,8 +630,8 @@ def _cached_calendar(first_year: int, last_year: int, extras_path: str | None) -
 
 def business_calendar(
     *,
-    first_year: int = 2015,
-    last_year: int = 2030,
+    first_year: int = CALENDAR_YEARS[0],
+    last_year: int = CALENDAR_YEARS[1],
     extras_path: str | Path | None = None,
 ) -> BusinessCalendar:
     """Return the (cached) Thai government business calendar for CE years in a range.

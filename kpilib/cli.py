@@ -16,6 +16,13 @@ from collections.abc import Sequence
 from kpilib import __version__
 from kpilib.errors import KpilibError, ParameterError
 
+_EXIT_CODES = """exit codes:
+  0    every report rendered or up to date, every KPI certified
+  1    at least one report failed (the others are complete), or the output folder is full
+  2    bad parameters or unusable input (nothing rendered)
+  3    every report rendered or up to date, but some KPIs are not certified
+  130  interrupted by Ctrl-C (SIGINT); 143: stopped by SIGTERM (rerun to finish)"""
+
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -142,6 +149,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output folder (default outputs)")
     p.add_argument("--lang", choices=["th", "en"], default="th", help="report language")
     p.add_argument("--pdf", action="store_true", help="also print a PDF with Chromium")
+    p.epilog = _EXIT_CODES
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.set_defaults(handler=_cmd_report)
 
     p = sub.add_parser(
@@ -224,6 +233,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-validate", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--no-ingest", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--cell-timeout", type=float, default=None, help=argparse.SUPPRESS)
+    p.epilog = _EXIT_CODES
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.set_defaults(handler=_cmd_run)
     return parser
 
@@ -299,12 +310,11 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:
     import time
-    from pathlib import Path
 
     from kpilib import paths
     from kpilib.sample import generate
 
-    out = Path(args.out) if args.out else paths.sample_data_dir()
+    out = paths.output_folder(args.out or paths.sample_data_dir(), option="--out")
     started = time.perf_counter()
     summary = generate(out, fy=args.fy, seed=args.seed, scale=args.scale, force=args.force)
     for line in summary.lines():
@@ -317,16 +327,16 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     import time
-    from pathlib import Path
 
     from kpilib import paths
     from kpilib.ingest import ingest
 
-    data = Path(args.data) if args.data else paths.sample_data_dir()
+    data = paths.input_folder(args.data or paths.sample_data_dir(), option="--data")
+    out = paths.output_folder(args.out, option="--out") if args.out else None
     if not args.files and args.source != "auto":
         raise ParameterError("--source needs FILES (a data folder's raw/ mixes schemas)")
     started = time.perf_counter()
-    report = ingest(args.files or None, data_dir=data, source=args.source, out_dir=args.out)
+    report = ingest(args.files or None, data_dir=data, source=args.source, out_dir=out)
     for line in report.lines():
         print(line)
     print(
@@ -337,17 +347,28 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 def _cmd_figures(args: argparse.Namespace) -> int:
     from kpilib import calendar as cal
-    from kpilib import complaints
+    from kpilib import complaints, paths
+    from kpilib.batch.plan import unknown_unit
+    from kpilib.catalog import load_catalog
     from kpilib.datasets import load_bundle
     from kpilib.numbers import round_half_up
 
-    bundle = load_bundle(args.data)
+    fy = cal.require_supported_fy(args.fy) if args.fy is not None else None
+    data = paths.input_folder(args.data or paths.sample_data_dir(), option="--data")
+    cat = load_catalog()
+    known = {u.code for u in cat.units}
+    for code in args.unit or []:  # refuses paths and markup before they reach anything
+        if code not in known:
+            raise unknown_unit(code)
+        if code not in cat.district_codes():
+            raise ParameterError(
+                f"unit {code!r} is not a district: complaint figures are per district"
+            )
+    bundle = load_bundle(data)
     if not bundle.has_table("tickets"):
         raise ParameterError(f"{bundle.path}: no tickets table; run 'kpi ingest' first")
     tickets = bundle.table("tickets")
-    if args.fy is not None:
-        fy = cal.require_be_year(args.fy)
-    else:
+    if fy is None:
         created = tickets["created_at"].dropna()
         if created.empty:
             raise ParameterError(f"{bundle.path}: the tickets table is empty")
@@ -376,15 +397,14 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from kpilib import paths
-    from kpilib.calendar import require_be_year
+    from kpilib.calendar import require_supported_fy
     from kpilib.validation import format_summary, run_validation
 
-    fy = require_be_year(args.fy if args.fy is not None else 2567)
-    data = Path(args.data) if args.data else paths.sample_data_dir()
-    out = Path(args.out) if args.out else paths.outputs_dir() / "validation"
+    fy = require_supported_fy(args.fy if args.fy is not None else 2567)
+    data = paths.input_folder(args.data or paths.sample_data_dir(), option="--data")
+    out = paths.output_folder(args.out or paths.outputs_dir() / "validation", option="--out")
     report = run_validation(data, fy=fy, out_dir=out)
     print(format_summary(report))
     for line in report.unusable:
@@ -398,12 +418,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    import dataclasses
-
     from kpilib import batch
 
-    if str(args.quarter).strip().lower() == "all":
-        raise ParameterError("kpi report renders one quarter: use --quarter 1-4 (or 'kpi run')")
     plan = batch.plan_run(
         fy=args.fy,
         quarter=args.quarter,
@@ -413,14 +429,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
         jobs=1,
         pdf=args.pdf,
         force=True,
+        lang=args.lang,
+        command="kpi report",
     )
-    plan = dataclasses.replace(plan, lang=args.lang)
     result = batch.run_batch(plan)
     unit_dir = plan.unit_dir(plan.quarters[0], plan.units[0].code)
-    for ext in ("html", "pdf", "json", "ipynb"):
-        path = unit_dir / f"report.{ext}"
-        if path.is_file():
-            print(f"kpi report: {ext.upper():5} {path}")
+    for row in result.rows.get(plan.quarters[0], []):
+        if row.code == plan.units[0].code:
+            for ext in ("html", "pdf", "json", "ipynb"):
+                if ext in row.links:
+                    print(f"kpi report: {ext.upper():5} {unit_dir.parent / row.links[ext]}")
     return result.exit_code
 
 
@@ -435,14 +453,13 @@ def _unit_codes(values: list[str] | None) -> tuple[str, ...] | None:
 def _cmd_forms(args: argparse.Namespace) -> int:
     from kpilib import calendar as cal
     from kpilib import paths
-    from kpilib.batch import check_path_value
     from kpilib.catalog import load_catalog
 
     fy = cal.require_be_year(args.fy)
     quarter = cal.require_quarter(args.quarter)
     units = _unit_codes(args.unit)
-    data = check_path_value(args.data or paths.sample_data_dir(), option="--data")
-    out = check_path_value(args.out or paths.outputs_dir() / "forms", option="--out")
+    data = paths.check_path_option(args.data or paths.sample_data_dir(), option="--data")
+    out = paths.check_path_option(args.out or paths.outputs_dir() / "forms", option="--out")
     cat = load_catalog()
     for code in units or ():
         cat.unit(code)
@@ -481,7 +498,6 @@ def _cmd_forms(args: argparse.Namespace) -> int:
 def _cmd_sign(args: argparse.Namespace) -> int:
     from kpilib import calendar as cal
     from kpilib import paths, signoff
-    from kpilib.batch import check_path_value
     from kpilib.forms import layout
 
     unit = _unit_codes([args.unit])[0]  # type: ignore[index]
@@ -489,7 +505,7 @@ def _cmd_sign(args: argparse.Namespace) -> int:
     quarter = cal.require_quarter(args.quarter)
     name = signoff.check_signer(args.name, what="--name", limit=layout.NAME_TEXT)
     role = signoff.check_signer(args.role, what="--role", limit=layout.POSITION_TEXT)
-    data = check_path_value(args.data or paths.sample_data_dir(), option="--data")
+    data = paths.check_path_option(args.data or paths.sample_data_dir(), option="--data")
     if not data.is_dir():
         raise ParameterError(f"--data {str(data)!r} is not a folder")
     record, path = signoff.sign(data, unit, fy, quarter, name=name, role=role)
@@ -536,9 +552,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KpilibError as exc:
         print(f"kpi {args.command}: error: {exc.one_line()}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"kpi {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # kpi run/report say what is left and use 128 + signal
+        code = getattr(exc, "exit_code", 130)
+        if code == 130 and not hasattr(exc, "signum"):
+            print(f"kpi {args.command}: interrupted", file=sys.stderr)
+        return code
     except BrokenPipeError:  # e.g. `kpi catalog | head`: the reader left, nothing to report
         import os
 

@@ -248,7 +248,7 @@ def score_value(
     reason = None
     if level < value_level:
         reason = (
-            f"ผลงานถึงเกณฑ์ระดับ {value_level} แต่ได้ระดับ {level} เพราะยังไม่มีหลักฐานเงื่อนไข: "
+            f"ผลงานถึงเกณฑ์ระดับ {value_level} แต่ได้ระดับ {level} เพราะยังไม่ผ่านเงื่อนไข (ไม่มีรายงานหรือไม่ถึงเกณฑ์): "
             f"{_condition_text(rubric, tuple(capped))}"
         )
 

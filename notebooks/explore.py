@@ -42,7 +42,8 @@ fy_start, fy_end = cal.fiscal_year_bounds(fy)
 as_of_day = cal.parse_thai_date(as_of) if as_of else fy_end
 bundle = load_bundle(data_dir or sample_data_dir())
 tickets = bundle.table("tickets")
-names = {u.code: u.name_th for u in load_catalog().units}
+catalog = load_catalog()
+names = {u.code: u.name_th for u in catalog.units}
 display(HTML(report.notebook_style_html()))  # the embedded font and the report's table styles
 print(f"ปีงบประมาณ {fy}: {len(tickets):,} เรื่อง, ข้อมูล ณ {cal.format_thai_date(as_of_day)}")
 
@@ -88,7 +89,9 @@ display(
 # ## เรื่องร้องเรียนแยกตามสำนักงานเขต (Volumes and resolution by district)
 
 # %%
-ranking = complaints.traffy_ranking(tickets, fy=fy, quarter=cal.quarter_of(as_of_day))
+ranking = complaints.traffy_ranking(
+    tickets, fy=fy, quarter=cal.quarter_of(as_of_day), units=catalog.district_codes()
+)
 ranking.insert(1, "district", ranking["unit_code"].map(names))
 display(explore.for_people(ranking))
 

@@ -43,3 +43,25 @@ def golden(shared_dir: Path) -> dict:
     """The figures published in the seeds (``shared/golden/seed_figures.yaml``)."""
     with open(shared_dir / "golden" / "seed_figures.yaml", encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+def _live_in_group(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group, read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="session")
+def process_group():
+    """``process_group(pgid)``: the live processes of a process group (fault tests)."""
+    return _live_in_group

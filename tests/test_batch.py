@@ -1,7 +1,9 @@
-"""``kpi run`` (kpilib.batch): parameters, failure isolation, incremental and atomic writes.
+"""``kpi run`` (kpilib.batch): parameters, failure isolation, incremental and atomic writes,
+index, summaries, manifest and run records.
 
-The tests use small fixture notebooks (tests/fixtures/batch/) and a stand-in catalogue, so
-they exercise the batch machinery rather than the real report notebook.
+These tests use small fixture notebooks (tests/fixtures/batch/) and a stand-in catalogue,
+so they exercise the batch machinery rather than the real report notebook (that is
+tests/test_batch_e2e.py; faults are tests/test_batch_faults.py).
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ import io
 import json
 import re
 import shutil
-import sys
-import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,9 @@ import nbformat
 import pytest
 
 from kpilib import batch, cli, engine, fsio
+from kpilib.batch import outputs, plan, run, worker
 from kpilib.document import read_report_json
+from kpilib.errors import InputError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "batch"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -30,6 +32,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 class _Unit:
     code: str
     name_th: str
+    kind: str = "district"
 
 
 class FakeCatalog:
@@ -65,7 +68,7 @@ def _stable_source_hash(tmp_path_factory, monkeypatch):
     """Other engineers edit kpilib/ while these tests run: pin the source tree hashed."""
     src = tmp_path_factory.mktemp("kpilib_src")
     (src / "module.py").write_text("VALUE = 1\n", encoding="utf-8")
-    monkeypatch.setattr(batch, "package_dir", lambda: src)
+    monkeypatch.setattr(run, "package_dir", lambda: src)
     return src
 
 
@@ -93,14 +96,14 @@ def _plan(data_dir: Path, out: Path, *, notebook: str = "ok.ipynb", names=None, 
     return batch.plan_run(**options)
 
 
-def _run(plan) -> tuple[batch.BatchResult, str]:
+def _run(p) -> tuple[batch.BatchResult, str]:
     log = io.StringIO()
-    result = batch.run_batch(plan, stream=log, out=log)
+    result = batch.run_batch(p, stream=log, out=log)
     return result, log.getvalue()
 
 
 def _status(result: batch.BatchResult) -> dict[str, str]:
-    return {r["unit"]: r["status"] for r in result.reports}
+    return {r.unit: r.status for r in result.results}
 
 
 # --------------------------------------------------------------------------- parameters
@@ -108,7 +111,14 @@ def _status(result: batch.BatchResult) -> dict[str, str]:
 
 @pytest.fixture
 def cli_catalog(monkeypatch):
-    monkeypatch.setattr(batch, "_load_catalog", lambda params: FakeCatalog(NAMES))
+    monkeypatch.setattr(plan, "load_plan_catalog", lambda params: FakeCatalog(NAMES))
+
+
+@pytest.fixture
+def a_file(tmp_path: Path) -> Path:
+    path = tmp_path / "a_file.txt"
+    path.write_text("not a folder\n", encoding="utf-8")
+    return path
 
 
 @pytest.mark.parametrize(
@@ -123,6 +133,11 @@ def cli_catalog(monkeypatch):
             ["--fy", "2024"],
             "fiscal year (--fy) 2024 looks like a Common-Era year; fiscal years are named in "
             "the Buddhist Era: did you mean 2567?",
+        ),
+        (
+            ["--fy", "2500"],
+            "fiscal year (--fy) 2500 is outside the fiscal years the business calendar covers "
+            "(2559-2573: holidays are known for CE 2015-2030)",
         ),
         (
             ["--data", "../x"],
@@ -144,26 +159,45 @@ def cli_catalog(monkeypatch):
             ["--data", "no/such/folder"],
             "data folder not found: {cwd}/no/such/folder (create it with 'kpi sample-data')",
         ),
+        (
+            ["--data", "{file}"],
+            "invalid --data '{file}': {file} is a file, not a folder",
+        ),
+        (["--out", "{file}"], "invalid --out '{file}': {file} is a file, not a folder"),
+        (
+            ["--out", "{file}/sub"],
+            "invalid --out '{file}/sub': {file}/sub is under {file}, which is a file, not a folder",
+        ),
     ],
 )
 def test_bad_parameters_are_refused_before_anything_runs(
-    args, message, cli_catalog, tmp_path, monkeypatch, capsys
+    args, message, cli_catalog, a_file, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.chdir(tmp_path)
+    args = [a.format(file=a_file) for a in args]
     base = ["run", "--data", str(FIXTURES / "data"), "--out", str(tmp_path / "out")]
     base += ["--notebook", str(FIXTURES / "ok.ipynb"), "--no-validate", "--no-ingest"]
     code = cli.main([*base, *args])
     err = capsys.readouterr().err
     assert code == 2
-    assert err == f"kpi run: error: {message.format(cwd=tmp_path)}\n"
+    assert err == f"kpi run: error: {message.format(cwd=tmp_path, file=a_file)}\n"
     assert not (tmp_path / "out").exists()
 
 
+def test_kpi_report_refuses_all_without_suggesting_it(cli_catalog, capsys):
+    for quarter in ("all", "5"):
+        code = cli.main(["report", "--unit", "1001", "--fy", "2567", "--quarter", quarter])
+        assert code == 2
+        assert capsys.readouterr().err == (
+            f"kpi report: error: invalid --quarter '{quarter}': use 1, 2, 3 or 4\n"
+        )
+
+
 def test_quarter_all_and_default_units_come_from_the_catalogue(data_dir, tmp_path):
-    plan = _plan(data_dir, tmp_path / "out", quarter="all")
-    assert plan.quarters == (1, 2, 3, 4)
-    assert [u.code for u in plan.units] == ["1001", "1002", "1003"]
-    assert plan.unit_dir(2, "1003") == tmp_path / "out" / "2567" / "Q2" / "1003"
+    p = _plan(data_dir, tmp_path / "out", quarter="all")
+    assert p.quarters == (1, 2, 3, 4)
+    assert [u.code for u in p.units] == ["1001", "1002", "1003"]
+    assert p.unit_dir(2, "1003") == tmp_path / "out" / "2567" / "Q2" / "1003"
 
 
 # --------------------------------------------------------------------------- running
@@ -173,13 +207,12 @@ def test_failing_unit_is_isolated_and_kept_for_inspection(data_dir, tmp_path):
     out = tmp_path / "out"
     result, log = _run(_plan(data_dir, out, notebook="fails_for_1002.ipynb"))
 
-    assert result.exit_code == 1
+    assert result.exit_code == batch.EXIT_FAILED
     assert _status(result) == {"1001": "ok", "1002": "failed", "1003": "ok"}
     q1 = out / "2567" / "Q1"
     for ok in ("1001", "1003"):
         assert (q1 / ok / "report.html").is_file()
-        doc = read_report_json((q1 / ok / "report.json").read_bytes())
-        assert doc.unit.code == ok
+        assert read_report_json((q1 / ok / "report.json").read_bytes()).unit.code == ok
     failed = q1 / "1002"
     assert not (failed / "report.html").exists() and not (failed / "report.json").exists()
     nb = nbformat.read(failed / "report.ipynb", as_version=4)
@@ -192,25 +225,61 @@ def test_failing_unit_is_isolated_and_kept_for_inspection(data_dir, tmp_path):
     index = (q1 / "index.html").read_text(encoding="utf-8")
     row = re.search(r'<tr class="failed">.*?</tr>', index, re.S).group(0)
     assert "1002" in row and "ล้มเหลว" in row and "injected failure for unit 1002" in row
-    assert 'href="1002/report.ipynb"' in row
+    assert 'href="1002/report.ipynb"' in row and "report.html" not in row
     manifest = json.loads((q1 / "manifest.json").read_text(encoding="utf-8"))
     statuses = {r["unit"]: (r["status"], r["error"]) for r in manifest["reports"]}
     assert statuses["1002"] == ("failed", "RuntimeError: injected failure for unit 1002")
     assert statuses["1001"] == ("ok", None)
-    assert "FAILED 1002 Q1: RuntimeError: injected failure for unit 1002" in log
+    assert "kpi run: FAILED 1002 Q1: RuntimeError: injected failure for unit 1002" in log
 
 
-def test_every_quarter_with_plain_progress_lines_when_not_a_terminal(data_dir, tmp_path):
+def test_progress_lines_are_time_stamped_and_labelled(data_dir, tmp_path):
     result, log = _run(_plan(data_dir, tmp_path / "out", units=["1003"], quarter="all"))
-    lines = [ln for ln in log.splitlines() if ln.startswith("[")]
-    assert [ln.split(" ")[0:4] for ln in lines] == [
-        [f"[{q}/4]", "1003", f"Q{q}", "ok"] for q in (1, 2, 3, 4)
-    ]
+    stamp = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
+    lines = re.findall(rf"^{stamp} kpi run: (\[\d/4\] \S+ Q\d \w+) ", log, re.M)
+    assert lines == [f"[{q}/4] 1003 Q{q} ok" for q in (1, 2, 3, 4)]
     assert "\r" not in log
     assert [p.parent.name for p in result.index_paths] == ["Q1", "Q2", "Q3", "Q4"]
     for q in (1, 2, 3, 4):
         scorecard = tmp_path / "out" / "2567" / f"Q{q}" / "1003" / "report.json"
         assert read_report_json(scorecard.read_bytes()).period.quarter == q
+
+
+def test_kpi_report_labels_its_lines(data_dir, tmp_path, cli_catalog, monkeypatch, capsys):
+    monkeypatch.setattr(plan, "report_notebook", lambda: FIXTURES / "ok.ipynb")
+    monkeypatch.setattr(batch, "run_batch", _no_prepare(batch.run_batch))
+    code = cli.main(
+        [
+            "report",
+            "--unit",
+            "1001",
+            "--fy",
+            "2567",
+            "--quarter",
+            "1",
+            "--data",
+            str(data_dir),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == batch.EXIT_OK
+    assert "kpi run" not in captured.err + captured.out
+    assert re.search(r"kpi report: \[1/1\] 1001 Q1 ok", captured.err)
+    assert f"kpi report: HTML  {tmp_path / 'out' / '2567' / 'Q1' / '1001' / 'report.html'}" in (
+        captured.out
+    )
+
+
+def _no_prepare(fn):
+    """``kpi report`` validates and ingests; the fixture data has nothing to validate."""
+    import dataclasses
+
+    def wrapped(p, **kw):
+        return fn(dataclasses.replace(p, validate=False, ingest=False), **kw)
+
+    return wrapped
 
 
 def test_unchanged_reports_are_skipped_and_force_rerenders(data_dir, tmp_path):
@@ -255,25 +324,16 @@ def test_a_changed_input_rerenders(change, data_dir, tmp_path, monkeypatch, _sta
     assert set(_status(again).values()) == {"ok"}
 
 
-def test_validation_runs_once_and_is_cached_by_input_hash(data_dir, tmp_path, monkeypatch):
-    calls = []
-
-    def run_validation(data, *, fy, out_dir):
-        calls.append((Path(data), fy))
-        Path(out_dir, "validation.json").write_text("{}", encoding="utf-8")
-
-    fake = types.ModuleType("kpilib.validation")
-    fake.run_validation = run_validation
-    fake.load_validation_report = lambda path: None
-    monkeypatch.setitem(sys.modules, "kpilib.validation", fake)
-    out = tmp_path / "out"
-    _run(_plan(data_dir, out, validate=True))
-    _run(_plan(data_dir, out, validate=True, force=True))
-    assert calls == [(data_dir, 2567)]
-    vjson = out / "2567" / "validation" / "validation.json"
-    nb = nbformat.read(out / "2567" / "Q1" / "1001" / "report.ipynb", as_version=4)
-    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert f'validation_json = "{vjson}"' in injected[0].source
+def test_moved_data_and_output_folders_stay_current(data_dir, tmp_path):
+    """The cache key holds no absolute path: moving the checkout re-renders nothing."""
+    first, _ = _run(_plan(data_dir, tmp_path / "out"))
+    assert set(_status(first).values()) == {"ok"}
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(data_dir, moved / "data")
+    shutil.copytree(tmp_path / "out", moved / "out")
+    again, log = _run(_plan(moved / "data", moved / "out"))
+    assert set(_status(again).values()) == {"up to date"}
+    assert "to render" not in log
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -287,11 +347,13 @@ def test_a_crash_while_writing_html_leaves_no_partial_file(data_dir, tmp_path, m
         Path(path).write_text("<html><body>half a rep", encoding="utf-8")
         raise KeyboardInterrupt  # the process dies while exporting
 
-    monkeypatch.setattr(batch, "_notebook_to_html", crash_half_way)
+    monkeypatch.setattr(worker, "_export_html", crash_half_way)
     with pytest.raises(KeyboardInterrupt):
         _run(_plan(data_dir, out, units=["1001"]))
     assert not (unit_dir / "report.html").exists()
-    assert not (unit_dir / batch.STATE_FILE).exists()
+    # the state says the render never finished
+    assert json.loads((unit_dir / ".report.state.json").read_text())["status"] == "running"
+    assert not list(unit_dir.glob(f"{fsio.TMP_PREFIX}*"))
     # a hard kill would leave the temporary file: the rerun removes it and completes
     (unit_dir / f"{fsio.TMP_PREFIX}report.999.html").write_text("<html>partial", encoding="utf-8")
     monkeypatch.undo()
@@ -299,6 +361,38 @@ def test_a_crash_while_writing_html_leaves_no_partial_file(data_dir, tmp_path, m
     assert _status(result) == {"1001": "ok"}
     assert (unit_dir / "report.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
     assert not list(unit_dir.glob(f"{fsio.TMP_PREFIX}*"))
+
+
+def test_a_full_disk_stops_the_run_and_keeps_what_was_there(data_dir, tmp_path, monkeypatch):
+    import errno
+
+    out = tmp_path / "out"
+    _run(_plan(data_dir, out))
+    q1 = out / "2567" / "Q1"
+    before = {p: p.read_bytes() for p in q1.rglob("*") if p.is_file() and p.name != "manifest.json"}
+
+    def full(nb, path):
+        Path(path).write_bytes(b"<html>part")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(worker, "_export_html", full)
+    monkeypatch.setattr(run, "atomic_write_text", _disk_full)
+    result, log = _run(_plan(data_dir, out, force=True))
+    assert result.exit_code == batch.EXIT_FAILED
+    assert _status(result) == {"1001": "failed", "1002": "interrupted", "1003": "interrupted"}
+    assert "error: the output folder cannot be written: OSError: [Errno 28] No space left" in log
+    assert "reports rendered before are intact" in log
+    after = {p: p.read_bytes() for p in q1.rglob("*") if p.is_file() and p.name != "manifest.json"}
+    for path, data in before.items():
+        if path.name != ".report.state.json":
+            assert after.get(path) == data, path
+    assert not list(q1.rglob(f"{fsio.TMP_PREFIX}*"))
+
+
+def _disk_full(path, text):
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
 
 def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
@@ -336,44 +430,124 @@ def test_summaries_have_thai_headers_and_one_row_per_unit(data_dir, tmp_path):
     raw = (q1 / "summary.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Thai text correctly
     rows = [line.split(",") for line in raw.decode("utf-8-sig").splitlines()]
-    assert rows[0][:4] == [batch.H_CODE, batch.H_NAME, batch.H_QUARTER, batch.H_POINTS]
-    assert f"{batch.H_LEVEL} K1" in rows[0]
+    assert rows[0][:4] == [outputs.H_CODE, outputs.H_NAME, outputs.H_QUARTER, outputs.H_POINTS]
+    assert f"{outputs.H_LEVEL} K1" in rows[0]
     assert [r[0] for r in rows[1:]] == ["1001", "1002", "1003"]
     by_code = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
-    assert float(by_code["1001"][batch.H_POINTS]) == 10
-    assert by_code["1001"][f"{batch.H_LEVEL} K1"] == "5"
-    assert by_code["1002"][batch.H_STATUS] == batch.STATUS_TH["failed"]
+    assert float(by_code["1001"][outputs.H_POINTS]) == 10
+    assert by_code["1001"][f"{outputs.H_LEVEL} K1"] == "5"
+    assert by_code["1001"][outputs.H_CERTIFIED] == "รับรองแล้ว"
+    assert by_code["1003"][outputs.H_CERTIFIED] == "ยังไม่รับรอง"
+    assert by_code["1002"][outputs.H_STATUS] == outputs.STATUS_TH["failed"]
     ws = load_workbook(q1 / "summary.xlsx").active
     values = list(ws.iter_rows(values_only=True))
-    assert values[0][:2] == (batch.H_CODE, batch.H_NAME)
+    assert values[0][:2] == (outputs.H_CODE, outputs.H_NAME)
     assert [v[0] for v in values[1:]] == ["1001", "1002", "1003"]
 
 
-def test_manifest_records_parameters_hashes_versions_and_timings(data_dir, tmp_path):
-    result, _ = _run(_plan(data_dir, tmp_path / "out"))
-    manifest = json.loads(result.manifest_paths[0].read_text(encoding="utf-8"))
-    assert manifest["parameters"]["fy"] == 2567 and manifest["parameters"]["quarter"] == 1
-    expected = fsio.sha256_file(data_dir / "raw" / "scores.csv")
-    assert manifest["input_hashes"]["data_files"] == {"scores.csv": expected}
-    assert manifest["kpilib_version"]
-    assert manifest["counts"] == {"ok": 3, "up to date": 0, "failed": 0}
+def test_uncertified_kpis_are_counted_and_get_their_own_exit_code(data_dir, tmp_path):
+    result, log = _run(_plan(data_dir, tmp_path / "out"))
+    assert _status(result) == {"1001": "ok", "1002": "ok", "1003": "ok"}
+    assert result.exit_code == batch.EXIT_NOT_CERTIFIED == 3
+    assert "kpi run: not certified: 1 of 3 report(s), 1 KPI result(s), 1 unit(s) (1003)" in log
+    index = result.index_paths[0].read_text(encoding="utf-8")
+    assert "ยังไม่รับรอง (1 ตัวชี้วัด)" in index
+    with open(data_dir / "raw" / "scores.csv", "w", encoding="utf-8") as fh:
+        fh.write("unit_code,name_th,value\n1001,เขตพระนคร,92.5\n")
+    certified, log = _run(_plan(data_dir, tmp_path / "out", units=["1001"]))
+    assert certified.exit_code == batch.EXIT_OK
+    assert "not certified" not in log
+
+
+def test_manifest_keeps_every_report_and_every_run(data_dir, tmp_path):
+    out = tmp_path / "out"
+    first, _ = _run(_plan(data_dir, out))
+    manifest_path = first.manifest_paths[0]
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert [r["unit"] for r in manifest["reports"]] == ["1001", "1002", "1003"]
     for report in manifest["reports"]:
         assert report["timings"]["execute"] > 0 and report["timings"]["html"] > 0
+        assert report["outputs"] == ["report.html", "report.ipynb", "report.json"]
+    record = json.loads(first.run_path.read_text(encoding="utf-8"))
+    expected = fsio.sha256_file(data_dir / "raw" / "scores.csv")
+    assert record["input_hashes"]["data_files"] == {"scores.csv": expected}
+    assert record["outcome"] == "completed" and record["exit_code"] == 3
+
+    # a single-unit run does not shrink the quarter's manifest; its record is a new file
+    second, _ = _run(_plan(data_dir, out, units=["1002"], force=True))
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert [r["unit"] for r in manifest["reports"]] == ["1001", "1002", "1003"]
+    assert manifest["runs"] == [first.run_id, second.run_id]
+    assert {r["unit"]: r["rendered_by_run"] for r in manifest["reports"]} == {
+        "1001": first.run_id,
+        "1002": second.run_id,
+        "1003": first.run_id,
+    }
+    # a run with nothing to do keeps every report's timings
+    third, _ = _run(_plan(data_dir, out))
+    assert set(_status(third).values()) == {"up to date"}
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert all(r["timings"]["execute"] > 0 for r in manifest["reports"])
+    runs = sorted(p.name for p in (out / "2567" / "runs").iterdir())
+    assert runs == sorted(f"{r.run_id}.json" for r in (first, second, third))
 
 
-# --------------------------------------------------------------------------- end to end
+def test_summary_row_reads_the_report_document(data_dir, tmp_path):
+    _run(_plan(data_dir, tmp_path / "out"))
+    q1 = tmp_path / "out" / "2567" / "Q1"
+    # the fixture scores scores.csv's value on a 5-level rubric (>= 90: 5 ... < 60: 1) with
+    # weight 10, and withholds certification below 60 (1001: 92.5, 1003: 55.25)
+    top = batch.summary_row(q1 / "1001" / "report.json")
+    assert (top.points, top.weight, top.percent, top.certified) == (10, 10, 100, True)
+    assert [(k.kpi, k.label, k.level, k.certified) for k in top.kpis] == [
+        ("K1", "ตัวชี้วัดทดสอบ", 5, True)
+    ]
+    low = batch.summary_row(q1 / "1003" / "report.json")
+    assert (low.points, low.certified, low.uncertified) == (2, False, ("K1",))
+    broken = tmp_path / "report.json"
+    broken.write_text(json.dumps({"total_points": 1}), encoding="utf-8")
+    with pytest.raises(InputError, match="not a report document"):
+        batch.summary_row(broken)
+
+
+# --------------------------------------------------------------------------- stale outputs
+
+
+@pytest.mark.slow
+def test_a_pdf_from_older_inputs_never_stays(data_dir, tmp_path):
+    out = tmp_path / "out"
+    _first, _ = _run(_plan(data_dir, out, units=["1001"], pdf=True))
+    unit_dir = out / "2567" / "Q1" / "1001"
+    assert (unit_dir / "report.pdf").is_file()
+    with open(data_dir / "raw" / "scores.csv", "a", encoding="utf-8") as fh:
+        fh.write("1004,เขตบางรัก,80\n")
+    again, _ = _run(_plan(data_dir, out, units=["1001"]))
+    assert _status(again) == {"1001": "ok"}
+    assert not (unit_dir / "report.pdf").exists()
+    assert "report.pdf" not in again.index_paths[0].read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
 def test_pool_of_workers_isolates_the_failing_unit(data_dir, tmp_path):
-    def plan(jobs):
+    def p(jobs):
         return _plan(data_dir, tmp_path / "out", notebook="fails_for_1002.ipynb", jobs=jobs)
 
-    result, _ = _run(plan(2))
+    result, _ = _run(p(2))
     assert result.exit_code == 1
     assert _status(result) == {"1001": "ok", "1002": "failed", "1003": "ok"}
-    assert 1 <= len({r["pid"] for r in result.reports}) <= 2
-    assert all(r["maxrss_kb"] > 0 for r in result.reports)
+    assert 1 <= len({r.pid for r in result.results}) <= 2
+    assert all(r.maxrss_kb > 0 for r in result.results)
     assert (result.index_paths[0].parent / "summary.xlsx").is_file()
-    again, _ = _run(plan(1))
+    again, _ = _run(p(1))
     assert _status(again) == {"1001": "up to date", "1002": "failed", "1003": "up to date"}
+
+
+@pytest.mark.parametrize("folder", ["forms", "signoffs"])
+def test_filled_forms_and_signoffs_are_inputs_of_the_reports(folder, data_dir, tmp_path):
+    """Reports read the units' filled forms and sign-off records (kpilib.signoff)."""
+    _run(_plan(data_dir, tmp_path / "out"))
+    record = data_dir / folder / "2567" / "Q1" / "1001" / "record.json"
+    record.parent.mkdir(parents=True)
+    record.write_text("{}", encoding="utf-8")
+    again, _ = _run(_plan(data_dir, tmp_path / "out"))
+    assert set(_status(again).values()) == {"ok"}

@@ -60,7 +60,7 @@ def test_seed_003_rubric_features(cat):
 @pytest.mark.parametrize(
     ("code", "kind"),
     [
-        ("5012-0892", "complaint_compliance"),
+        ("5012-0892", "share_vs_target"),
         ("50340000-3453", "composite"),
         ("5016-0685", "milestone_progress"),
     ],

@@ -49,7 +49,7 @@ _SIGN = ["--unit", "1032", "--fy", "2567", "--quarter", "1", "--role", "ผู�
         (["run", "--unit", "9999"], "9999"),
         (["run", "--data", "../x"], ".."),
         (["report", "--unit", "../x", "--fy", "2567", "--quarter", "1"], "invalid unit code"),
-        (["report", "--unit", "1032", "--fy", "2567", "--quarter", "all"], "one quarter"),
+        (["report", "--unit", "1032", "--fy", "2567", "--quarter", "all"], "use 1, 2, 3 or 4"),
         (["score", "--kpi", "no-such-kpi", "--value", "1"], "no-such-kpi"),
         (["calendar", "28/10/2019"], "did you mean 2562"),
         (["validate", "--data", "/nonexistent/folder"], "not found"),
@@ -82,10 +82,39 @@ _SIGN = ["--unit", "1032", "--fy", "2567", "--quarter", "1", "--role", "ผู�
             "invalid unit code",
         ),
         (["sign", *_SIGN, "--name", "x", "--role", "y", "--data", "../data"], ".."),
+        # a path option naming a file is a one-line error for every command (not a traceback)
+        (["run", "--data", "{file}"], "is a file, not a folder"),
+        (["run", "--out", "{file}"], "is a file, not a folder"),
+        (
+            ["report", "--unit", "1032", "--fy", "2567", "--quarter", "1", "--out", "{file}"],
+            "is a file",
+        ),
+        (
+            ["report", "--unit", "1032", "--fy", "2567", "--quarter", "1", "--data", "{file}"],
+            "is a file",
+        ),
+        (["ingest", "--data", "{file}"], "is a file, not a folder"),
+        (["ingest", "--out", "{file}/processed"], "which is a file, not a folder"),
+        (["validate", "--data", "{file}"], "is a file, not a folder"),
+        (["validate", "--out", "{file}"], "is a file, not a folder"),
+        (["sample-data", "--out", "{file}"], "is a file, not a folder"),
+        (["figures", "--data", "{file}"], "is a file, not a folder"),
+        # a fiscal year the business calendar does not cover is refused before any work
+        (["run", "--fy", "2500"], "outside the fiscal years the business calendar covers"),
+        (["validate", "--fy", "2500"], "outside the fiscal years the business calendar covers"),
+        (["figures", "--fy", "2500"], "outside the fiscal years the business calendar covers"),
+        # figures for a unit that is not a district: refused, not zero rows
+        (["figures", "--unit", "../../etc"], "unknown unit code '../../etc'"),
+        (["figures", "--unit", "9999"], "unknown unit code '9999'"),
+        (["figures", "--unit", "<b>x"], "unknown unit code '<b>x'"),
+        (["figures", "--unit", "GOVSEC"], "is not a district"),
     ],
 )
 def test_bad_parameters_give_one_line_and_exit_2(argv, fragment, capsys, tmp_path):
-    if argv[0] == "run" and "--data" not in argv:
+    a_file = tmp_path / "a_file.csv"
+    a_file.write_text("x\n", encoding="utf-8")
+    argv = [a.format(file=a_file) for a in argv]
+    if argv[0] in ("run", "figures", "ingest", "validate") and "--data" not in argv:
         argv = [*argv, "--data", str(tmp_path)]  # an existing folder: the check under test fails
     code = main(argv)
     err = capsys.readouterr().err

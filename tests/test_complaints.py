@@ -9,16 +9,22 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import yaml
 
 from kpilib import complaints as C
-from kpilib.errors import ParameterError, SchemaError
+from kpilib.catalog import load_catalog
+from kpilib.errors import InputError, ParameterError, SchemaError
 from kpilib.numbers import round_half_up
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "complaints"
 BKK = "Asia/Bangkok"
 CASES = yaml.safe_load((FIX / "step12_cases.yaml").read_text(encoding="utf-8"))["cases"]
+
+
+def _districts() -> tuple[str, ...]:
+    return load_catalog().district_codes()
 
 
 def _events(rows: list[list[str]], ticket_id: str = "C1", unit: str = "1032") -> pd.DataFrame:
@@ -349,7 +355,7 @@ def _read_tickets(name: str) -> pd.DataFrame:
 def test_traffy_resolution_as_of_quarter_end_and_labels() -> None:
     tickets = _read_tickets("traffy_tickets.csv")
     want = pd.read_csv(FIX / "traffy_expected.csv", dtype=str, keep_default_na=False)
-    got = C.traffy_resolution(tickets, fy=2567)
+    got = C.traffy_resolution(tickets, fy=2567, units=_districts())
     assert len(got) == 50 * 4
     got = got.set_index(["unit_code", "quarter"])
     for w in want.itertuples():
@@ -360,7 +366,9 @@ def test_traffy_resolution_as_of_quarter_end_and_labels() -> None:
 
 
 def test_traffy_ranking_lists_all_districts() -> None:
-    rank = C.traffy_ranking(_read_tickets("traffy_tickets.csv"), fy=2567, quarter=1)
+    rank = C.traffy_ranking(
+        _read_tickets("traffy_tickets.csv"), fy=2567, quarter=1, units=_districts()
+    )
     assert len(rank) == 50
     assert rank["unit_code"].tolist()[:3] == ["1003", "1002", "1001"]
     assert rank["rank"].tolist()[:3] == [1, 2, 3]
@@ -434,17 +442,42 @@ def test_traffy_measures_refuse_export_time_figures() -> None:
     assert C.m_traffy_resolved(b, "1002", 2567, 1) is None
     k = C.traffy_kpi(b, "1002", 2567, 1)
     assert (k["resolved"], k["received"], k["state_basis"]) == (1, 2, "export_time")
-    whole = C.traffy_kpi(b, "GOVSEC", 2567, 1)
+    whole = C.traffy_kpi(b, "GOVSEC", 2567, 1, districts=_districts())
     assert (whole["received"], whole["state_basis"]) == (7, "mixed")
     assert C.m_traffy_received(b, "GOVSEC", 2567, 1) is None
+
+
+def test_all_three_steps_per_complaint() -> None:
+    """A complaint counts when steps 1-2 passed and its month's summary was on time (or not yet
+    due at the cut-off): checked against the per-ticket table and the step-3 table."""
+    b = _bundle()
+    res = C.evaluate_compliance(b.table("events"), fy=2563)
+    t = res.tickets
+    step3 = C.step3_table(b.table("report_submissions"), fy=2563)
+    on_time = {
+        (u, m): ok
+        for u, m, ok in zip(step3["unit_code"], step3["month"], step3["on_time"], strict=True)
+    }
+    month = pd.to_datetime(t["received_on"]).dt.strftime("%Y-%m")
+    due = pd.to_datetime(t["received_on"]).dt.to_period("M").dt.to_timestamp() + pd.DateOffset(
+        months=1, days=9
+    )
+    cutoff = pd.Timestamp(res.cutoff)
+    month_ok = [
+        d > cutoff or on_time.get((u, m), False)
+        for u, m, d in zip(t["unit_code"].astype(str), month, due, strict=True)
+    ]
+    expected = int((t["compliant"].to_numpy() & pd.Series(month_ok).to_numpy()).sum())
+    assert 0 < expected < int(t["compliant"].sum())  # step 3 removes some complaints here
+    assert C.m_all_steps_compliant(b, "1032", 2563, 4) == expected
 
 
 def test_complaint_measures_are_registered() -> None:
     from kpilib.measures import MEASURES
 
     b = _bundle()
-    complaint = {n: m for n, m in MEASURES.items() if m.module == "kpilib.complaints"}
-    assert len(complaint) == 6
+    complaint = {n: m for n, m in MEASURES.items() if m.module == "kpilib.complaints.measures"}
+    assert len(complaint) == 11
     for spec in complaint.values():
         fn = getattr(C, spec.function)
         assert spec.fn is fn
@@ -479,8 +512,12 @@ def test_engine_agrees_with_row_by_row_reference(february: str) -> None:
         "finished",
     ):
         assert all(got.loc[t, col] == r[col] for t, r in ref.items()), col
-    assert all(_date(got.loc[t, "fail_on"]) == r["fail_on"] for t, r in ref.items())
+    for col in ("fail_on", "finished_on"):
+        assert all(_date(got.loc[t, col]) == r[col] for t, r in ref.items()), col
     assert got["compliant"].mean() < 1.0 and got["compliant"].mean() > 0.2
+    # the sample holds tickets finished, reopened and finished again after the cut-off
+    late = [t for t, r in ref.items() if r["finished_on"] is not None]
+    assert (got.loc[late, "finished_on"] <= pd.Timestamp(res.cutoff)).all()
 
 
 def test_checkpoint_rows_show_windows() -> None:
@@ -509,3 +546,214 @@ def test_cli_figures_prints_monthly_figures(tmp_path: Path, golden: dict, capsys
     assert line[6] == f"{round_half_up(fig['finished_pct']):.2f}"
     assert main(["figures", "--data", str(tmp_path), "--fy", "2019"]) == 2
     assert "Common-Era" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- KPI 3.1 measures
+
+
+def _read_events(name: str) -> pd.DataFrame:
+    df = pd.read_csv(FIX / name, dtype=str)
+    df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True).dt.tz_convert(BKK)
+    df["event"] = pd.Categorical(df["event"], categories=C.EVENT_TYPES)
+    return df
+
+
+KPI31 = pd.read_csv(FIX / "kpi31_expected.csv", dtype={"unit_code": str}).to_dict("records")
+KPI31_MEASURES = {
+    "complaints_received": "received",
+    "complaints_step12_total": "received",
+    "complaints_step1_compliant": "step1_ok",
+    "complaints_step2_compliant": "step2_ok",
+    "complaints_step12_compliant": "compliant",
+    "complaints_resolved": "resolved",
+}
+
+
+@pytest.mark.parametrize("row", KPI31, ids=[f"{r['unit_code']}-q{r['quarter']}" for r in KPI31])
+def test_kpi31_measures_on_a_hand_made_log(row: dict) -> None:
+    """Each step's count and the resolution, per quarter (tests/fixtures/complaints/kpi31_README.md)."""
+    from kpilib.measures import get_measure
+
+    b = _Bundle({"events": _read_events("kpi31_events.csv")})
+    for name, column in KPI31_MEASURES.items():
+        got = get_measure(name)(b, row["unit_code"], 2563, int(row["quarter"]))
+        want = None if row["received"] == 0 else int(row[column])
+        assert got == want, (name, got, want)
+
+
+def test_year_end_resolution_on_the_hand_made_log() -> None:
+    res = C.evaluate_compliance(_read_events("kpi31_events.csv"), fy=2563)
+    ye = C.year_end_resolution(res, units=["1032", "1031"]).set_index("unit_code")
+    assert ye.loc["1032", ["received", "resolved"]].tolist() == [7, 6]
+    assert ye["met"].tolist() == [False, False]  # 6/7 = 85.71 % and 0/1, both under 95 %
+    h = res.tickets.set_index("ticket_id").loc["H"]
+    assert (bool(h["finished"]), _date(h["finished_on"])) == (True, dt.date(2020, 9, 24))
+
+
+# --------------------------------------------------------------------------- engine internals
+
+
+def _generated(n: int = 3000, seed: int = 7) -> pd.DataFrame:
+    return _load_bench().generate(n, seed=seed, fy=2563)[1]
+
+
+def test_bit_masks_agree_with_checkpoint_rows() -> None:
+    """Step 2 of tickets open once uses bit masks, the audit's rows the general expansion."""
+    res = C.evaluate_compliance(_generated(), fy=2563)
+    t = res.tickets.set_index("ticket_id")
+    cp = res.checkpoints.assign(ticket_id=lambda d: d["ticket_id"].astype(str))
+    missed = cp.loc[~cp["updated"]]
+    req = cp.groupby("ticket_id").size().reindex(t.index, fill_value=0)
+    mis = missed.groupby("ticket_id").size().reindex(t.index, fill_value=0)
+    first = missed.groupby("ticket_id")["checkpoint"].min().reindex(t.index)
+    assert (t["checkpoints_required"] == req).all()
+    assert (t["checkpoints_missed"] == mis).all()
+    assert ((t["first_missed_checkpoint"] == first) | first.isna()).all()
+    assert t["checkpoints_required"].sum() > 5000 and t["checkpoints_missed"].sum() > 500
+
+
+def _ticket_table(events: pd.DataFrame | C.EventLog) -> pd.DataFrame:
+    t = C.evaluate_compliance(events, fy=2563).tickets
+    t = t.assign(ticket_id=t["ticket_id"].astype(str), unit_code=t["unit_code"].astype(str))
+    return t.sort_values("ticket_id", ignore_index=True)
+
+
+def test_the_order_and_the_reader_of_the_event_log_change_nothing(tmp_path: Path) -> None:
+    """Grouped by ticket (no hashing), in time order, with categorical ids, and read from
+    Parquet batch by batch: the same table."""
+    events = _generated(2000, seed=3)
+    want = _ticket_table(events)
+    by_time = events.sort_values(["timestamp", "ticket_id"], ignore_index=True)
+    shuffled = events.sample(frac=1.0, random_state=1, ignore_index=True)
+    categorical = events.assign(ticket_id=events["ticket_id"].astype("category"))
+    for variant in (by_time, shuffled, categorical):
+        pd.testing.assert_frame_equal(_ticket_table(variant), want, check_categorical=False)
+    for name, frame in (("grouped", events), ("by_time", by_time)):
+        frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
+        log = C.EventLog.from_parquet(tmp_path / f"{name}.parquet", batch_rows=997)
+        pd.testing.assert_frame_equal(_ticket_table(log), want, check_categorical=False)
+
+
+def test_parquet_readers_name_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not found"):
+        C.EventLog.from_parquet(tmp_path / "events.parquet")
+    _generated(50).drop(columns=["unit_code"]).to_parquet(tmp_path / "events.parquet")
+    with pytest.raises(SchemaError, match="unit_code"):
+        C.EventLog.from_parquet(tmp_path / "events.parquet")
+    tickets = _read_tickets("traffy_tickets.csv")
+    tickets.to_parquet(tmp_path / "tickets.parquet", index=False)
+    arr = C.TicketArrays.from_parquet(tmp_path / "tickets.parquet")
+    want = C.traffy_resolution(tickets, fy=2567, units=_districts())
+    pd.testing.assert_frame_equal(C.traffy_resolution(arr, fy=2567, units=_districts()), want)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 4])
+def test_day_table_matches_the_calendar(n: int) -> None:
+    from kpilib.calendar import business_calendar
+    from kpilib.complaints.days import DayTable, day_number
+
+    bc = business_calendar()
+    lo, hi = day_number(dt.date(2019, 9, 1)), day_number(dt.date(2020, 12, 31))
+    table = DayTable(bc, lo, hi - 30)  # the last month is asked of the calendar
+    days = np.arange(lo, hi - 10)
+    want = bc.add_business_days_array(days.astype("datetime64[D]"), n).astype(np.int64)
+    assert (table.add(days, n) == want).all()
+    a, b = days[:-40], days[40:]
+    want_between = bc.business_days_between_array(
+        a.astype("datetime64[D]"), b.astype("datetime64[D]")
+    )
+    assert (table.between(a, b) == want_between).all()
+
+
+def test_complaint_modules_never_import_the_registry() -> None:
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "import kpilib.complaints\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('kpilib'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = json.loads(out.stdout)
+    assert "kpilib.complaints.measures" in loaded
+    assert "kpilib.measures" not in loaded and "kpilib.catalog" not in loaded
+
+
+ID_FORMATS = {
+    "fixed_8_bytes": lambda i: f"T{i:07d}",
+    "traffy_11_bytes": lambda i: f"2023-{i:06X}",
+    "variable_1_to_16": lambda i: "x" * (i % 9) + str(i),
+    "thai_utf8": lambda i: f"ร{i}",
+    "longer_than_16": lambda i: f"BMA-COMPLAINT-{i:010d}",
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(ID_FORMATS))
+@pytest.mark.parametrize("layout", ["sorted", "shuffled"])
+def test_ticket_numbering_of_any_id_format_and_order(fmt: str, layout: str) -> None:
+    """Equal ids get one number, different ids different numbers, and the ids come back."""
+    from kpilib.complaints.events import number_tickets
+
+    rng = np.random.default_rng(4)
+    ids = [ID_FORMATS[fmt](int(i)) for i in np.sort(rng.integers(0, 3000, 12000))]
+    if layout == "shuffled":
+        ids = list(rng.permutation(np.array(ids, dtype=object)))
+    col = pd.Series(ids, dtype=pd.StringDtype("pyarrow"))
+    number, tids = number_tickets(col)
+    codes, uniques = pd.factorize(pd.Series(ids, dtype=object))
+    assert tids.count == len(uniques)
+    # the same partition of the rows as a hash table gives
+    pairs = pd.DataFrame({"ours": number, "theirs": codes}).drop_duplicates()
+    assert len(pairs) == len(uniques) == pairs["ours"].nunique() == pairs["theirs"].nunique()
+    assert list(tids.make(number[:50])) == ids[:50]
+
+
+def test_ticket_numbering_survives_hash_clashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a hash that maps every id to the same value, the ids themselves decide."""
+    from kpilib.complaints import ticket_ids
+
+    monkeypatch.setattr(ticket_ids, "_hash", lambda keys: np.zeros(keys.size, dtype=np.uint64))
+    ids = pa.array([f"2023-{i % 97:06X}" for i in range(3000)][::-1], type=pa.large_string())
+    keys = ticket_ids.pack(ids)
+    ticket, first = ticket_ids.number(keys)
+    codes, _ = pd.factorize(pd.Series(ids.to_pylist()))
+    assert first.size == 97
+    assert pd.DataFrame({"a": ticket, "b": codes}).drop_duplicates().shape[0] == 97
+    assert keys.strings(first).to_pylist() == [ids[int(i)].as_py() for i in first]
+
+
+@pytest.mark.parametrize("fy", [2566, 2567])
+def test_monthly_figures_of_a_year_at_once_equal_month_by_month(fy: int) -> None:
+    from kpilib.calendar import fiscal_months
+
+    arr = C.TicketArrays.of(_read_tickets("traffy_tickets.csv"))
+    whole = C.monthly_figures_fy(arr, fy, units=_districts())
+    by_month = pd.concat(
+        [arr.month_counts(f"{y:04d}-{m:02d}", None, _districts()) for y, m in fiscal_months(fy)],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(whole, by_month)
+    assert len(whole) == 12 * 50
+
+
+def test_year_tables_equal_the_functions_one_by_one(tmp_path: Path) -> None:
+    """The one-call form (tickets on a second thread, Parquet paths) changes nothing."""
+    events = _read_events("kpi31_events.csv")
+    tickets = _read_tickets("traffy_tickets.csv")
+    subs = pd.read_csv(FIX / "report_submissions.csv", dtype=str)
+    events.to_parquet(tmp_path / "events.parquet", index=False)
+    tickets.to_parquet(tmp_path / "tickets.parquet", index=False)
+    units = _districts()
+    for ev, tk in ((events, tickets), (tmp_path / "events.parquet", tmp_path / "tickets.parquet")):
+        got = C.year_tables(ev, tk, subs, fy=2563, units=units)
+        res = C.evaluate_compliance(events, fy=2563)
+        pd.testing.assert_frame_equal(got.compliance, C.compliance_by_quarter(res, units=units))
+        pd.testing.assert_frame_equal(got.year_end, C.year_end_resolution(res, units=units))
+        pd.testing.assert_frame_equal(
+            got.traffy, C.traffy_resolution(tickets, fy=2563, units=units)
+        )
+        pd.testing.assert_frame_equal(got.monthly, C.monthly_figures_fy(tickets, 2563, units=units))
+        pd.testing.assert_frame_equal(got.step3, C.step3_table(subs, fy=2563, units=units))
+    assert got.compliance.query("unit_code == '1032' and quarter == 4")["received"].item() == 7

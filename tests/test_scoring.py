@@ -529,3 +529,33 @@ def test_requirements_are_shown_met_or_not_with_their_evidence(cat):
     assert by_q[2]["field_visits_4_per_month"].met is False  # the latest report decides
     assert by_q[1]["report_to_executives"].caps_level is True
     assert by_q[1]["twice_yearly_summary"].state_th == "ยังไม่รายงาน"
+
+
+def test_kpi_3_1_as_the_seed_reads(cat):
+    """KPI 3.1: result = complaints through all three steps; evaluation against the printed
+    target 8 (capped at 100); level 5 needs >= 95 % resolved, checked from the data."""
+    kpi = cat.kpi("5012-0892")
+    assert kpi.formula.kind == "share_vs_target" and kpi.target.value == 8
+    counts = {"complaints_all_steps_compliant": 30, "complaints_received": 100}
+    resolved = {"value": 90}
+
+    def fake(name):
+        return lambda bundle, unit_code, fy, quarter: counts.get(name, resolved["value"])
+
+    names = (
+        "complaints_all_steps_compliant", "complaints_received", "complaints_resolved",
+        "complaints_step1_compliant", "complaints_step2_compliant",
+        "complaints_step3_on_time", "complaints_step3_months",
+    )  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        for name in names:
+            mp.setitem(measures._OVERRIDES, name, fake(name))
+        res = evaluate_kpi(kpi, "1032", 2567, 4, bundle=FakeBundle(), catalog=cat)
+        assert res.result_value == 30.0 and res.value == 100.0  # 30 × 100 ÷ 8 = 375, capped
+        req = {r.name: r for r in res.requirements}["year_end_resolution_95"]
+        assert req.computed and req.met is False and "90.00" in req.evidence
+        assert (res.score.value_level, res.score.level) == (5, 4)
+        resolved["value"] = 95
+        res = evaluate_kpi(kpi, "1032", 2567, 4, bundle=FakeBundle(), catalog=cat)
+        assert res.score.level == 5
+    assert {f.id for f in res.figures} == {"step1", "step2", "step3", "resolved"}

@@ -229,7 +229,7 @@ def test_records_are_append_only_and_the_latest_per_signer_counts(data):
 def test_an_altered_record_is_reported_not_trusted(data):
     record, path = signoff.sign(data, UNIT, 2567, 1, name=NAME, role=ROLE, now=SIGNED_AT)
     doc = json.loads(path.read_text(encoding="utf-8"))
-    doc["fingerprint"]["kpis"][0]["value"] = "100.00 ร้อยละ"
+    doc["fingerprint"]["kpis"][0]["value"] += " (แก้ไขด้วยมือ)"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     state = signoff.signoff_state(data, record.fingerprint)
     assert state.signatures == () and len(state.problems) == 1 and path.name in state.problems[0]

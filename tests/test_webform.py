@@ -70,3 +70,38 @@ def test_best_service_web_form_seed_002(golden):
             want["assessment_2_2"],
         )
     assert (form.audit_quarter, form.audit_score) == (audit["quarter"], audit["score"])
+
+
+def test_kpi_3_1_web_form_seed_000(golden):
+    """KPI 3.1's web form: the unit typed its results (30, 0, 0, 0); the printed target 8 gives
+    evaluations 100, 0, 0, 0; 2.1/2.2, narratives and the สยป. Q4 score are people's entries."""
+    g = golden["kpi_3_1_web_form_fy2563"]
+    kpi = load_catalog().kpi("5012-0892")
+    assert kpi.target.value == g["target"]
+    audit = g["audit_by_strategy_department"]
+    entries = {
+        row["quarter"]: FormEntry(
+            reported_result=row["result"],
+            self_assessment=row["assessment_2_1"],
+            reviewer_assessment=row["assessment_2_2"],
+            audited_score=audit["score"] if row["quarter"] == audit["quarter"] else None,
+            narrative=None
+            if g["narrative"][row["quarter"]] == "-"
+            else g["narrative"][row["quarter"]],
+        )
+        for row in g["quarters"]
+    }
+    form = web_form(kpi, {}, entries)
+    assert form.target == g["target"]
+    assert form.rows[0].result == g["result"]
+    for row, want in zip(form.rows, g["quarters"], strict=True):
+        assert row.result == want["result"] and row.result_source == "reported"
+        assert row.comparator == g["target"] and row.comparator_kind == "target"
+        assert round_half_up(row.evaluation) == want["evaluation"]
+        assert (row.assessment_2_1, row.assessment_2_2) == (
+            want["assessment_2_1"],
+            want["assessment_2_2"],
+        )
+    assert form.rows[0].narrative == g["narrative"][1]
+    assert all(r.narrative is None for r in form.rows[1:])
+    assert (form.audit_quarter, form.audit_score) == (audit["quarter"], audit["score"])

@@ -8,7 +8,7 @@ imported the first time the measure is called: checking a catalogue never import
 complaint engine, and the modules holding measures never import this registry.
 
 Adding a measure: write the function in a module (``kpilib/measures/side_tables.py``, or
-``kpilib/complaints`` for complaint figures) and add one line to :data:`MEASURES`.
+``kpilib/complaints/measures.py`` for complaint figures) and add one line to :data:`MEASURES`.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class MeasureSpec:
 
 
 _SIDE = "kpilib.measures.side_tables"
-_COMPLAINTS = "kpilib.complaints"
+_COMPLAINTS = "kpilib.complaints.measures"
 
 
 def _m(name: str, module: str, tables: tuple[str, ...], th: str, fn: str = "") -> MeasureSpec:
@@ -84,12 +84,30 @@ def _m(name: str, module: str, tables: tuple[str, ...], th: str, fn: str = "") -
 MEASURES: dict[str, MeasureSpec] = {
     m.name: m
     for m in (
-        # complaints: the 3-step rules and Traffy resolution (kpilib.complaints)
+        # complaints: the 3-step rules and Traffy resolution (kpilib.complaints.measures)
         _m("complaints_step12_compliant", _COMPLAINTS, ("events",),
            "จำนวนเรื่องที่ปฏิบัติถูกต้องทั้งขั้นตอนที่ 1 และ 2 (สะสมตั้งแต่ต้นปีงบประมาณ)",
            "m_step12_compliant"),
         _m("complaints_step12_total", _COMPLAINTS, ("events",),
-           "จำนวนเรื่องที่ได้รับแจ้งทั้งหมด (สะสมตั้งแต่ต้นปีงบประมาณ)", "m_step12_total"),
+           "จำนวนเรื่องที่ได้รับแจ้งทั้งหมด (สะสมตั้งแต่ต้นปีงบประมาณ)", "m_received"),
+        _m("complaints_step1_compliant", _COMPLAINTS, ("events",),
+           "จำนวนเรื่องที่ปฏิบัติถูกต้องตามขั้นตอนที่ 1 การรับเรื่อง: ตอบรับภายใน 1 วันทำการ "
+           "และรายงานความก้าวหน้าครั้งที่ 1 ภายใน 3 วันทำการ (สะสมตั้งแต่ต้นปีงบประมาณ)",
+           "m_step1_compliant"),
+        _m("complaints_step2_compliant", _COMPLAINTS, ("events",),
+           "จำนวนเรื่องที่ปฏิบัติถูกต้องตามขั้นตอนที่ 2 การดำเนินการแก้ไข: ติดตามความคืบหน้า"
+           "ทุกวันที่ 15 และวันที่ 30 จนแล้วเสร็จ (สะสมตั้งแต่ต้นปีงบประมาณ)",
+           "m_step2_compliant"),
+        _m("complaints_all_steps_compliant", _COMPLAINTS, ("events", "report_submissions"),
+           "จำนวนเรื่องที่ดำเนินการครบถ้วนทั้ง 3 ขั้นตอน: ขั้นตอนที่ 1 และ 2 ถูกต้อง และรายงานสรุป"
+           "ประจำเดือนของเดือนที่รับเรื่องส่งภายในวันที่ 10 ของเดือนถัดไป (สะสมตั้งแต่ต้นปีงบประมาณ)",
+           "m_all_steps_compliant"),
+        _m("complaints_received", _COMPLAINTS, ("events",),
+           "จำนวนเรื่องร้องเรียนที่ได้รับทั้งหมด ตั้งแต่ต้นปีงบประมาณถึงวันสิ้นไตรมาส",
+           "m_received"),
+        _m("complaints_resolved", _COMPLAINTS, ("events",),
+           "จำนวนเรื่องร้องเรียนที่ได้รับการแก้ไขแล้วเสร็จ ณ วันสิ้นไตรมาส (ของเรื่องที่ได้รับ"
+           "ตั้งแต่ต้นปีงบประมาณ; ไตรมาสที่ 4 = ณ วันสิ้นปีงบประมาณ)", "m_resolved"),
         _m("traffy_resolved", _COMPLAINTS, ("tickets",),
            "จำนวนเรื่องร้องเรียนผ่าน Traffy Fondue ที่แก้ไขเสร็จสิ้น ณ วันสิ้นไตรมาส",
            "m_traffy_resolved"),
