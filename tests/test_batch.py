@@ -518,13 +518,13 @@ def test_a_pdf_from_older_inputs_never_stays(data_dir, tmp_path):
     out = tmp_path / "out"
     _first, _ = _run(_plan(data_dir, out, units=["1001"], pdf=True))
     unit_dir = out / "2567" / "Q1" / "1001"
-    assert (unit_dir / "report.pdf").is_file()
+    assert (unit_dir / "2567_Q1_1001.pdf").is_file()
     with open(data_dir / "raw" / "scores.csv", "a", encoding="utf-8") as fh:
         fh.write("1004,เขตบางรัก,80\n")
     again, _ = _run(_plan(data_dir, out, units=["1001"]))
     assert _status(again) == {"1001": "ok"}
-    assert not (unit_dir / "report.pdf").exists()
-    assert "report.pdf" not in again.index_paths[0].read_text(encoding="utf-8")
+    assert not (unit_dir / "2567_Q1_1001.pdf").exists()
+    assert "2567_Q1_1001.pdf" not in again.index_paths[0].read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
