@@ -164,6 +164,59 @@ def test_font_check_fails_on_the_report_of_before(browser, tmp_path):
     assert any(e["text"] in ("☑", "☐") for e in bad)
 
 
+# ------------------------------------------------------------------ index pages
+
+
+@pytest.fixture(scope="module")
+def index_pages(pages):
+    """The quarter index and the fiscal-year index over the two rendered reports."""
+    from kpilib.batch import plan_run
+    from kpilib.batch.outputs import IndexRow, render_fy_index, render_index, summary_row
+
+    out = pages["root"] / "out"
+    plan = plan_run(fy=2567, quarter=2, units=["1032", "GOVSEC"], data=pages["data"], out=out)
+    rows = [
+        IndexRow(
+            code=u.code,
+            name_th=u.name_th,
+            quarter=2,
+            status="ok",
+            error=None,
+            validation="พบปัญหาที่ต้องแก้ไข 3 เรื่อง",
+            links={"html": f"{u.code}/report.html", "pdf": f"{u.code}/2567_Q2_{u.code}.pdf"},
+            summary=summary_row(pages[u.code]["html"].parent / "report.json"),
+        )
+        for u in plan.units
+    ]
+    qdir = plan.quarter_dir(2)
+    qdir.mkdir(parents=True)
+    quarter = qdir / "index.html"
+    quarter.write_text(render_index(plan, 2, rows), encoding="utf-8")
+    fy = plan.fy_dir() / "index.html"
+    fy.write_text(render_fy_index(plan, {2: rows}), encoding="utf-8")
+    return {"quarter": quarter, "fy": fy}
+
+
+@pytest.mark.parametrize("which", ["quarter", "fy"])
+@pytest.mark.parametrize("width", [1400, 400])
+def test_index_pages_embedded_font_no_overlap_no_sideways_scroll(
+    index_pages, pages, browser, which, width
+):
+    page = _open(browser, index_pages[which], width)
+    assert pagecheck.fallback_fonts(page) == []
+    assert pagecheck.sideways_scroll(page) == 0
+    assert pagecheck.overlapping_cells(page) == []
+    text = page.evaluate("document.body.innerText")
+    assert "ข้อมูลตัวอย่าง" in text  # the sample-data banner
+    if which == "quarter":
+        # KPI short names head the columns (not ids), with rank and links to the summaries
+        assert "ระดับ ติดตามมติสภากรุงเทพมหานคร" in text and "district_" not in text
+        assert "อันดับ" in text and "summary.xlsx" in page.evaluate(
+            "Array.from(document.links).map(a => a.getAttribute('href')).join(' ')"
+        )
+    page.screenshot(pages["shots"] / f"index_{which}_{width}.png")
+
+
 # ------------------------------------------------------------------ print
 
 

@@ -38,6 +38,7 @@ from kpilib.batch.outputs import (
     IndexRow,
     collect_rows,
     new_run_id,
+    render_fy_index,
     render_index,
     write_manifest,
     write_run_record,
@@ -605,6 +606,12 @@ def _write_outputs(
                     validation=vdict,
                 )
             )
+        by_quarter = {
+            q: batch.rows[q] if q in batch.rows else collect_rows(plan, q, {}, status)
+            for q in range(1, 5)
+            if q in batch.rows or (plan.quarter_dir(q) / "index.html").is_file()
+        }
+        atomic_write_text(plan.fy_dir() / "index.html", render_fy_index(plan, by_quarter))
         timings["index"] = time.perf_counter() - t0
         if hashes is not None:
             batch.run_path = write_run_record(
