@@ -53,6 +53,12 @@ _LABELS: dict[str, tuple[str, str]] = {
     "rank": ("อันดับ", "Rank"),
     "evaluation": ("ผลประเมิน", "Evaluation"),
     "vs_previous": ("เทียบไตรมาสก่อน", "vs previous quarter"),
+    "summary_note": (
+        "ผลงานสะสมตั้งแต่ 1 ต.ค. ถึงวันที่ข้อมูล; ผลประเมิน = ผลงาน × 100 ÷ แผนหรือเป้าหมายของไตรมาส"
+        " (ไม่เกิน 100); คะแนน = น้ำหนัก × ระดับ ÷ 5; การเปลี่ยนแปลงคิดจากผลงาน",
+        "Results are cumulative from 1 Oct; evaluation = result × 100 ÷ the quarter's plan or"
+        " target (at most 100); points = weight × level ÷ 5; changes are of the result",
+    ),
     "vs_year_ago": ("เทียบปีก่อน", "vs last year"),
     "kpi": ("ตัวชี้วัด", "KPI"),
     "target": ("ค่าเป้าหมาย", "Target"),
@@ -308,7 +314,7 @@ def kpi_row(r: KpiResult, L: dict[str, str], lang: str = "th") -> dict[str, Any]
         "period": k.period_th,
         "baselines": [
             {
-                "year": b.fiscal_year,
+                "year": str(b.fiscal_year),
                 "text": b.text_th or (DASH if b.value is None else fmt_number(b.value)),
             }
             for b in k.baseline
@@ -358,6 +364,11 @@ def localise(obj: Any, digits: Callable[[str], str]) -> Any:
     return obj
 
 
+def _labels(doc: ReportDocument) -> dict[str, str]:
+    """:func:`labels` in the document's language and numeral style."""
+    return localise(labels(doc.lang), digits_of(doc))
+
+
 def _signed(delta: float | None) -> str:
     """A change with its sign (``+1.25``, ``−3.00``, ``0.00``) or ``—``."""
     if delta is None:
@@ -379,7 +390,7 @@ def _change_css(delta: float | None) -> str:
 
 def header_html(doc: ReportDocument) -> str:
     """The report header: unit, FY พ.ศ., quarter, period and as-of date (Thai); a sample banner."""
-    L = labels(doc.lang)
+    L = _labels(doc)
     u, p = doc.unit, doc.period
     en = doc.lang == "en"
     context = localise(
@@ -428,7 +439,7 @@ def rank_text(doc: ReportDocument) -> str:
 
 def summary_rows(doc: ReportDocument) -> list[dict[str, Any]]:
     """Per KPI, the summary's cells as display strings (before numerals are applied)."""
-    L = labels(doc.lang)
+    L = _labels(doc)
     out = []
     for r in doc.scorecard.results:
         row = kpi_row(r, L, doc.lang)
@@ -462,7 +473,7 @@ def summary_html(doc: ReportDocument) -> str:
     Every KPI line: short name, target, result, evaluation, level, points of weight, status,
     change since the previous quarter and the same quarter last year, certification.
     """
-    L = labels(doc.lang)
+    L = _labels(doc)
     sc = doc.scorecard
     left_out = [
         f"{r.kpi.short_name_th or r.kpi.name_th} (น้ำหนัก {fmt_number(r.kpi.weight)})"
@@ -593,7 +604,7 @@ def kpi_sections_html(doc: ReportDocument, *, charts: bool = True) -> str:
     Each section holds the KPI's by-quarter chart (result, plan and target) beside its
     quarterly table; the full definition and the seed's calculation text are in the appendix.
     """
-    L = labels(doc.lang)
+    L = _labels(doc)
     digits = digits_of(doc)
     figures = kpi_chart_html(doc) if charts else {}
     out = []
@@ -618,7 +629,7 @@ def kpi_sections_html(doc: ReportDocument, *, charts: bool = True) -> str:
 
 def appendix_html(doc: ReportDocument) -> str:
     """The appendix: each KPI's full definition, the seed's calculation text, interpretations."""
-    L = labels(doc.lang)
+    L = _labels(doc)
     items = []
     for r in doc.scorecard.results:
         k = r.kpi
@@ -777,7 +788,7 @@ def write_findings_beside(doc: ReportDocument, result_json: Path | None) -> Path
 
 def validation_html(doc: ReportDocument, *, max_rows: int = 5) -> str:
     """Section 5: the findings that concern the unit, grouped per check, in plain Thai."""
-    L = labels(doc.lang)
+    L = _labels(doc)
     v = doc.validation
     groups = finding_groups(doc, max_rows=max_rows)
     return _render(
@@ -796,7 +807,7 @@ def audit_html(doc: ReportDocument) -> str:
     a = doc.audit
     if a is None:
         return ""
-    L = labels(doc.lang)
+    L = _labels(doc)
     digits = digits_of(doc)
     rows = []
     for r in a.rows:
@@ -835,7 +846,7 @@ def certification_html(doc: ReportDocument) -> str:
     text = f"{cal.format_thai_date(when.date(), style='long')} {when:%H:%M:%S} น."
     return _render(
         "certification.html.j2",
-        L=labels(doc.lang),
+        L=_labels(doc),
         hashes=sorted(p.inputs.items()),
         generated_at=digits(text),
         version=p.kpilib_version,
@@ -860,7 +871,7 @@ def charts_html(doc: ReportDocument) -> str:
     figs = charts.complaint_figures(doc)
     if not figs:
         return ""
-    L = labels(doc.lang)
+    L = _labels(doc)
     parts = [f'<section class="kpi-report charts"><h2 class="section">{L["charts"]}</h2>']
     for alt, fig in figs:
         parts.append(charts.figure_html(fig, alt=alt))
