@@ -4,19 +4,19 @@ analyst's tables: fast checks on typed documents, no browser."""
 from __future__ import annotations
 
 import csv
-import html
 import datetime as dt
+import html
 import io
 import re
 
 import pandas as pd
 import pytest
 import yaml
+from test_report import _document
 
 from kpilib import assemble, explore, report
 from kpilib.document import FindingEntry, RowSample
 from kpilib.paths import package_dir, sample_data_dir
-from test_report import _document
 
 
 def test_rank_counts_better_units_of_the_kind_and_shares_ties():
