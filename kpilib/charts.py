@@ -146,6 +146,42 @@ def wrap_title(title: str, width: int = 48) -> str:
     return "\n".join(lines)
 
 
+def with_thai_digits(fig: Any) -> Any:
+    """Draw every number of a figure in Thai digits (the report's ``numerals="thai"``):
+    titles, labels, annotations and tick labels (each axis's formatter is wrapped)."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import Formatter
+
+    from kpilib.calendar import to_thai_digits
+
+    class ThaiDigits(Formatter):
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def set_axis(self, axis: Any) -> None:
+            super().set_axis(axis)
+            self.inner.set_axis(axis)
+
+        def set_locs(self, locs: Any) -> None:
+            self.inner.set_locs(locs)
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return to_thai_digits(self.inner(x, pos))
+
+        def format_ticks(self, values: Any) -> list[str]:
+            return [to_thai_digits(t) for t in self.inner.format_ticks(values)]
+
+        def get_offset(self) -> str:
+            return to_thai_digits(self.inner.get_offset())
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(ThaiDigits(axis.get_major_formatter()))
+    for text in fig.findobj(Text):
+        text.set_text(to_thai_digits(text.get_text()))
+    return fig
+
+
 def _empty(ax: Any, text: str = "ไม่มีข้อมูล") -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=14)
     ax.set_xticks([])
@@ -498,3 +534,8 @@ def complaint_figures(doc: ReportDocument) -> list[tuple[str, Any]]:
 def report_figures(doc: ReportDocument) -> list[tuple[str, Any]]:
     """``(alt text, figure)`` for every chart of a report document, in report order."""
     return [(alt, fig) for _, alt, fig in kpi_figures(doc)] + complaint_figures(doc)
+
+
+def localised(doc: ReportDocument, fig: Any) -> Any:
+    """The figure in the report's numeral style (:func:`with_thai_digits` for ``thai``)."""
+    return with_thai_digits(fig) if doc.numerals == "thai" else fig

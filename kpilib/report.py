@@ -241,7 +241,13 @@ def certification_badge(r: KpiResult) -> dict[str, str]:
         return {"text": NO_DATA_TH, "css": "muted", "reason": ""}
     c = r.certification
     css = {"certified": "ok", "not_certified": "bad", "unknown": "warn"}[c.state]
-    return {"text": c.text_th, "css": css, "reason": "; ".join(c.reasons_th)}
+    tables = finding_words()["tables"]
+    reasons = []
+    for reason in c.reasons_th:
+        for table in c.blocked_tables:  # the data's name for people, not the table's id
+            reason = re.sub(rf"\b{re.escape(table)}\b", tables.get(table, table), reason)
+        reasons.append(reason)
+    return {"text": c.text_th, "css": css, "reason": "; ".join(reasons)}
 
 
 def rubric_rows(r: KpiResult) -> list[dict[str, Any]]:
@@ -874,7 +880,7 @@ def charts_html(doc: ReportDocument) -> str:
     L = _labels(doc)
     parts = [f'<section class="kpi-report charts"><h2 class="section">{L["charts"]}</h2>']
     for alt, fig in figs:
-        parts.append(charts.figure_html(fig, alt=alt))
+        parts.append(charts.figure_html(charts.localised(doc, fig), alt=alt))
     parts.append("</section>")
     return "\n".join(parts)
 

@@ -123,3 +123,56 @@ def test_finish_times_leave_out_negative_durations_and_count_them():
     assert "1 เรื่อง" in ft.note_th
     described = explore.describe_days(ft.days["days"])
     assert described.loc["จำนวนเรื่อง", "วัน"] == 1
+
+
+def _chart_document():
+    from kpilib.document import ChartData, KpiHistory, LabelCount, QuarterFigure
+
+    doc = _document(reported=9)
+    history = tuple(
+        KpiHistory(kpi=r.kpi.id, quarters=(QuarterFigure(quarter=1, value=r.value),))
+        for r in doc.scorecard.results
+    )
+    charts_data = ChartData(
+        scope_th="50 สำนักงานเขต",
+        by_type=(LabelCount(label="ถนน", count=400), LabelCount(label="ทางเท้า", count=217)),
+        by_type_tickets=520,
+    )
+    return doc.model_copy(update={"history": history, "charts": charts_data})
+
+
+def test_kpi_chart_draws_the_target_line_with_a_legend():
+    from kpilib import charts
+
+    figs = charts.kpi_figures(_chart_document())
+    council = next(fig for kpi, _, fig in figs if kpi == "govsec_council_resolutions")
+    ax = council.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(label.startswith("ค่าเป้าหมาย 95") for label in labels) and "ผลงาน" in labels
+    assert any(line.get_linestyle() == "--" for line in ax.get_lines())
+
+
+def test_complaint_type_chart_says_when_tickets_carry_several_types():
+    from kpilib import charts
+
+    (alt, fig), *_ = charts.complaint_figures(_chart_document())
+    title = fig.axes[0].get_title()
+    assert "รวม 617 ครั้งจาก 520 เรื่อง" in title and "หลายประเภท" in title
+
+
+def test_charts_follow_thai_numerals():
+    from matplotlib.text import Text
+
+    from kpilib import charts
+
+    doc = _chart_document().model_copy(update={"numerals": "thai"})
+    (_, fig), *_ = charts.complaint_figures(doc)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = charts.localised(doc, fig)
+    FigureCanvasAgg(fig).draw()  # tick labels are made when drawn
+    texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert any("๖๑๗" in t for t in texts)
+    assert ticks and all(not re.search(r"[0-9]", t) for t in ticks)
+    assert not any(re.search(r"[0-9]", t) for t in texts)
