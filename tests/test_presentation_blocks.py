@@ -155,7 +155,7 @@ def test_kpi_chart_draws_the_target_line_with_a_legend():
 def test_complaint_type_chart_says_when_tickets_carry_several_types():
     from kpilib import charts
 
-    (alt, fig), *_ = charts.complaint_figures(_chart_document())
+    (_alt, fig), *_ = charts.complaint_figures(_chart_document())
     title = fig.axes[0].get_title()
     assert "รวม 617 ครั้งจาก 520 เรื่อง" in title and "หลายประเภท" in title
 
