@@ -36,11 +36,12 @@ OLD_CSS = Path(__file__).resolve().parent / "fixtures" / "report_css_before_issu
 OLD_REPORT = Path(__file__).resolve().parent / "fixtures" / "report_before_issue12.html"
 """A district report as rendered before issue 12 (charts and the embedded font cut out; the
 font is put back by :func:`_old_report`)."""
-PAGE_BOUND = {"1032": 14, "GOVSEC": 24}
-"""Most PDF pages: a 4-KPI district report (the issue: about 8; before: 19), GOVSEC's 7 KPIs
-(before: 31). Without the people's-entries section (``forms_html``) the district report
-prints on 10 pages and GOVSEC's on 18; that section adds about 4 (district) and 6 pages on
-the sample data's filled forms."""
+PAGE_BOUND = {"1032": 15, "GOVSEC": 24}
+"""Most PDF pages in all (before: 19 for the district, 31 for GOVSEC, without the people's
+entries that the report has since gained: about 5 pages on the sample's filled forms)."""
+REPORT_PAGES = {"1032": 9, "GOVSEC": 14}
+"""The page on which the certification (section 6) starts: the report proper, summary to
+certification — a 4-KPI district report in about 8 pages (the issue), GOVSEC's 7 KPIs."""
 
 
 def _execute(unit: str, root: Path, data: Path, vjson: Path, **extra) -> Path:
@@ -233,6 +234,8 @@ def test_pdf_is_a4_with_header_page_numbers_title_and_bounded_pages(pages, unit)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     per_page = text.split("\f")[:n]
     name = "เขตประเวศ" if unit == "1032" else "สำนักงานเลขานุการผู้ว่าราชการกรุงเทพมหานคร"
+    cert = next(i for i, t in enumerate(per_page, 1) if "การรับรองและการทำซ้ำรายงาน" in t)
+    assert cert <= REPORT_PAGES[unit]
     for i, page_text in enumerate(per_page, start=1):
         assert f"หน้า {i} / {n}" in page_text
         assert name in page_text and "ไตรมาสที่ 2" in page_text
@@ -253,6 +256,10 @@ def test_page_bound_and_overflow_checks_fail_on_the_css_of_before(pages, tmp_pat
     old = _with_old_css(pages["1032"]["html"], tmp_path / "old.html")
     pdf = html_to_pdf(old, tmp_path / "old.pdf")
     assert pagecheck.pdf_pages(pdf) > PAGE_BOUND["1032"]
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    old_pages = text.split("\f")
+    cert = next(i for i, t in enumerate(old_pages, 1) if "การรับรองและการทำซ้ำรายงาน" in t)
+    assert cert > REPORT_PAGES["1032"]
     broken = tmp_path / "nowrap.html"
     text = pages["1032"]["html"].read_text(encoding="utf-8")
     broken.write_text(
