@@ -212,14 +212,14 @@ def value_text(r: KpiResult) -> str:
     """The KPI's value with its unit (``90.96 ร้อยละ``, ``9 โครงการ``) or ``ไม่มีข้อมูล``."""
     if not r.has_data:
         return NO_DATA_TH
-    return f"{r.value_text} {r.kpi.unit_th}".strip()
+    return f"{r.value_text}\u00a0{r.kpi.unit_th}".strip()  # the number stays with its unit
 
 
 def target_text(r: KpiResult) -> str:
     """The target in a few words: ``ไม่น้อยกว่า 95 ร้อยละ`` / ``มากกว่า 80 ร้อยละ``."""
     t = r.kpi.target
     op = "ไม่น้อยกว่า" if t.op == ">=" else "มากกว่า"
-    return f"{op} {fmt_number(t.value, grouping=True)} {r.kpi.unit_th}".strip()
+    return f"{op} {fmt_number(t.value, grouping=True)}\u00a0{r.kpi.unit_th}".strip()
 
 
 def statuses(r: KpiResult) -> list[dict[str, str]]:
