@@ -30,7 +30,9 @@ from kpilib.document import (
     KpiHistory,
     LabelCount,
     MonthCount,
+    MonthFigures,
     Period,
+    ProjectProgress,
     Provenance,
     QuarterFigure,
     Rank,
@@ -357,6 +359,47 @@ def _earlier(unit: str, fy: int, quarter: int, bundle: Bundle, cat: Catalog) -> 
     return unit_scorecard(unit, fy, quarter, bundle=bundle, catalog=cat)
 
 
+def project_progress(
+    bundle: Bundle,
+    unit: Unit,
+    kpi_id: str,
+    fy: int,
+    last_report: int,
+    forms: UnitForms | None = None,
+) -> ProjectProgress | None:
+    """A project's monthly progress reports 1 … ``last_report`` from the complaint data: each
+    month's complaints received from its first day to the unit's report date (else the month's
+    end), and how many were finished by then (seed 001's figures). ``None`` without tickets."""
+    if not bundle.has_table("tickets"):
+        return None
+    tickets = bundle.table("tickets")
+    tickets = tickets.loc[tickets["unit_code"] == unit.code]
+    declared = forms.project(kpi_id) if forms is not None else None
+    months = []
+    for no, (y, m) in enumerate(cal.fiscal_months(fy)[:last_report], start=1):
+        rep = declared.report(no) if declared is not None else None
+        month_end = cal.last_day_of_month(y, m)
+        as_of = rep.reported_on if rep is not None and rep.reported_on else month_end
+        as_of = min(max(as_of, dt.date(y, m, 1)), month_end)
+        fig = complaints.monthly_figures(
+            tickets, month=f"{y:04d}-{m:02d}", as_of=as_of, units=[unit.code]
+        ).iloc[0]
+        basis = fig["state_basis"]
+        months.append(
+            MonthFigures(
+                report_no=no,
+                year=y,
+                month=m,
+                as_of=as_of,
+                received=int(fig["received"]),
+                finished=int(fig["finished"]),
+                in_progress=int(fig["in_progress"]),
+                state_basis=basis if isinstance(basis, str) else None,
+            )
+        )
+    return ProjectProgress(kpi=kpi_id, months=tuple(months))
+
+
 def chart_data(
     bundle: Bundle, unit: Unit, scorecard: Scorecard, *, catalog: Catalog, as_of: dt.date
 ) -> ChartData | None:
@@ -533,6 +576,15 @@ def build_document(params: ReportParameters) -> ReportDocument:
         scorecard=scorecard,
         history=history(scorecards),
         web_forms=web_forms(scorecards, forms),
+        projects=tuple(
+            p
+            for r in scorecard.results
+            if r.kpi.indicator_type == "project"
+            and (
+                p := project_progress(bundle, unit, r.kpi.id, params.fy, 3 * params.quarter, forms)
+            )
+            is not None
+        ),
         validation=validation_summary(validation.for_unit(unit.code), _relative_source(source)),
         charts=chart_data(bundle, unit, scorecard, catalog=cat, as_of=params.as_of),
         audit=audit(bundle, unit, fy=params.fy, as_of=params.as_of),

@@ -98,16 +98,18 @@ def _build_parser() -> argparse.ArgumentParser:
         description=(
             "Read raw exports (Traffy open-data dump, Traffy API v2, canonical event log, "
             "and the other input tables), write canonical Parquet tables and a quarantine "
-            "file for every row not carried over. Raw files are never modified."
+            "file for every row not carried over. Raw files are never modified. Exit code 0: "
+            "every file ingested; 1: some files of DATA/raw could not be read or recognised "
+            "(listed; 'kpi validate' reports them); 2: a named file is unusable."
         ),
     )
     p.add_argument("files", nargs="*", help="raw files to ingest (default: every file in DATA/raw)")
     p.add_argument("--data", default=None, help="data folder (default data/sample)")
     p.add_argument(
         "--source",
-        choices=["auto", "traffy-dump", "traffy-api-v2", "event-log"],
         default="auto",
-        help="the schema of FILES (default: detect from the header)",
+        help="the source of FILES, as declared in params/tables (traffy-dump, traffy-api-v2, "
+        "event-log, or a table name; default: recognise each file by its header)",
     )
     p.add_argument("--out", default=None, help="output folder (default DATA/processed)")
     p.set_defaults(handler=_cmd_ingest)
@@ -342,7 +344,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     print(
         f"ingested in {time.perf_counter() - started:.1f} s; {report.quarantined_total} rows quarantined"
     )
-    return 0
+    return 1 if report.not_ingested else 0
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:

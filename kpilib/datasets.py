@@ -15,10 +15,13 @@ from typing import Any
 
 import pandas as pd
 
+from kpilib import paths
 from kpilib.errors import InputError, ParameterError
-from kpilib.ingest import REPORT_NAME, TABLES, ingest, raw_files, sha256_file
+from kpilib.fsio import sha256_file
+from kpilib.ingest import REPORT_NAME, ingest, raw_files
+from kpilib.tables import declarations_hash, table_names
 
-__all__ = ["TABLES", "Bundle", "is_stale", "load_bundle"]
+__all__ = ["Bundle", "ensure_ingested", "is_stale", "load_bundle"]
 
 
 class Bundle:
@@ -51,8 +54,9 @@ class Bundle:
 
     @staticmethod
     def _check_name(name: str) -> None:
-        if name not in TABLES:
-            raise ParameterError(f"unknown table {name!r}; tables are: {', '.join(TABLES)}")
+        names = table_names()
+        if name not in names:
+            raise ParameterError(f"unknown table {name!r}; tables are: {', '.join(names)}")
 
     def has_table(self, name: str) -> bool:
         """True if the canonical table exists in this bundle."""
@@ -61,7 +65,7 @@ class Bundle:
 
     def tables(self) -> tuple[str, ...]:
         """The names of the tables present."""
-        return tuple(t for t in TABLES if self.has_table(t))
+        return tuple(t for t in table_names() if self.has_table(t))
 
     def table(self, name: str) -> pd.DataFrame:
         """Return a canonical table (see docs/architecture.md for its columns and dtypes).
@@ -111,9 +115,10 @@ class Bundle:
 def is_stale(path: str | Path) -> bool:
     """True when ``<path>/processed`` is missing or older than ``<path>/raw``.
 
-    Stale means: no ingest report, a different set of raw files, or a raw file newer than
-    the report whose sha256 differs from the one recorded at ingest time (a file touched
-    without a change in content does not force a new ingest).
+    Stale means: no ingest report, other table declarations (``params/tables``), a
+    different set of raw files, or a raw file newer than the report whose sha256 differs
+    from the one recorded at ingest time (a file touched without a change in content does
+    not force a new ingest).
     """
     data = Path(path)
     files = raw_files(data / "raw")
@@ -123,16 +128,40 @@ def is_stale(path: str | Path) -> bool:
     if not report.is_file():
         return True
     try:
-        recorded = {
-            f["file"]: f["sha256"]
-            for f in json.loads(report.read_text(encoding="utf-8")).get("files", [])
-        }
-    except (OSError, ValueError, KeyError, TypeError):
+        doc = json.loads(report.read_text(encoding="utf-8"))
+        recorded = {f["file"]: f["sha256"] for f in doc.get("files", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return True
+    if doc.get("declarations") != declarations_hash():
         return True
     if set(recorded) != {p.name for p in files}:
         return True
     mtime = report.stat().st_mtime
     return any(p.stat().st_mtime > mtime and sha256_file(p) != recorded[p.name] for p in files)
+
+
+def ensure_ingested(path: str | Path) -> bool:
+    """Ingest ``<path>/raw`` when ``processed/`` is missing or stale (:func:`is_stale`).
+
+    Under a file lock in ``processed/``, so parallel processes ingest once. Returns True
+    when an ingest ran.
+    """
+    data = Path(path)
+    if not is_stale(data):
+        return False
+    processed = data / "processed"
+    if processed.exists() and not processed.is_dir():
+        raise InputError("processed is a file, not a folder", file=str(processed))
+    processed.mkdir(parents=True, exist_ok=True)
+    with open(processed / ".ingest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not is_stale(data):
+                return False
+            ingest(data_dir=data)
+            return True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def load_bundle(path: str | Path | None = None, *, refresh: bool = True) -> Bundle:
@@ -146,21 +175,12 @@ def load_bundle(path: str | Path | None = None, *, refresh: bool = True) -> Bund
     Raises:
         InputError: The folder has neither raw inputs nor processed tables.
     """
-    from kpilib import paths
-
     data = Path(path) if path is not None else paths.sample_data_dir()
     if not data.is_dir():
         raise InputError("data folder not found", file=str(data))
     processed = data / "processed"
-    if refresh and is_stale(data):
-        processed.mkdir(parents=True, exist_ok=True)
-        with open(processed / ".ingest.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                if is_stale(data):
-                    ingest(data_dir=data)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    if refresh:
+        ensure_ingested(data)
     if not processed.is_dir() and not raw_files(data / "raw"):
         raise InputError("no raw/ inputs and no processed/ tables", file=str(data))
     return _open(data)

@@ -366,6 +366,58 @@ class WebForm(BaseModel):
     audit_score: float | None = None
 
 
+# --------------------------------------------------------------------------- projects (seed 001)
+
+
+class MonthFigures(BaseModel):
+    """A project's monthly progress report as the data gives it (seed 001, "รายงานครั้งที่ n").
+
+    Attributes:
+        report_no: รายงานครั้งที่: the month's number in the fiscal year (October = 1).
+        year: Calendar year (CE) of the month.
+        month: Calendar month 1–12.
+        as_of: The report's as-of date (the unit's report date, else the month's last day).
+        received: Complaints received from the month's first day to ``as_of``.
+        finished: Of those, finished as of ``as_of``.
+        in_progress: Of those, not finished.
+        state_basis: ``as_of`` (true completion times) or ``export_time`` / ``mixed``.
+    """
+
+    model_config = _MODEL
+
+    report_no: int
+    year: int
+    month: int
+    as_of: dt.date
+    received: int
+    finished: int
+    in_progress: int
+    state_basis: str | None = None
+
+    @property
+    def finished_pct(self) -> float | None:
+        """ดำเนินการเสร็จสิ้น คิดเป็นร้อยละ (the form's ความก้าวหน้าของงาน)."""
+        return None if not self.received else self.finished * 100.0 / self.received
+
+    @property
+    def in_progress_pct(self) -> float | None:
+        """อยู่ระหว่างดำเนินการ คิดเป็นร้อยละ."""
+        return None if not self.received else self.in_progress * 100.0 / self.received
+
+
+class ProjectProgress(BaseModel):
+    """A project KPI's monthly progress reports 1 … n, computed from the complaint data."""
+
+    model_config = _MODEL
+
+    kpi: str
+    months: tuple[MonthFigures, ...]
+
+    def month(self, report_no: int) -> MonthFigures | None:
+        """One month's figures."""
+        return next((m for m in self.months if m.report_no == report_no), None)
+
+
 # --------------------------------------------------------------------------- a unit's KPIs
 
 
@@ -774,6 +826,7 @@ class ReportDocument(BaseModel):
         scorecard: The period's scorecard.
         history: Each KPI's figures for quarters 1 … n.
         web_forms: Each KPI's web form (quarterly table, assessments, สยป. score).
+        projects: Each project KPI's monthly progress reports, computed (seed 001).
         validation: The validation results used.
         charts: Complaint chart data, when there are tickets.
         audit: The complaint audit sample (district reports).
@@ -796,6 +849,7 @@ class ReportDocument(BaseModel):
     scorecard: Scorecard
     history: tuple[KpiHistory, ...] = ()
     web_forms: tuple[WebForm, ...] = ()
+    projects: tuple[ProjectProgress, ...] = ()
     validation: ValidationSummary
     charts: ChartData | None = None
     audit: Audit | None = None
@@ -809,6 +863,10 @@ class ReportDocument(BaseModel):
     def unit(self) -> Unit:
         """The unit reported on."""
         return self.scorecard.unit
+
+    def project_of(self, kpi_id: str) -> ProjectProgress | None:
+        """One project KPI's computed monthly progress reports."""
+        return next((p for p in self.projects if p.kpi == kpi_id), None)
 
     def web_form_of(self, kpi_id: str) -> WebForm | None:
         """One KPI's web form."""

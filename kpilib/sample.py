@@ -15,10 +15,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pac
+import pyarrow.csv as pacsv
 
+from kpilib import calendar as cal
+from kpilib import paths
 from kpilib.errors import ConfigError, ParameterError
+from kpilib.tables import load_tables
 
-#: The 24 Traffy Fondue type tags (as seen in the real extract), with their relative frequency.
+#: Relative frequency of each Traffy Fondue type tag (as seen in the real extract); the tags
+#: themselves are the declared values of ``tickets.type_tags`` (params/tables/tickets.yaml).
 TRAFFY_TAGS: dict[str, int] = {
     "ถนน": 399, "ทางเท้า": 137, "ความปลอดภัย": 122, "ร้องเรียน": 117, "ความสะอาด": 94,
     "แสงสว่าง": 90, "ท่อระบายน้ำ": 80, "กีดขวาง": 73, "น้ำท่วม": 64, "เสียงรบกวน": 51,
@@ -111,10 +118,11 @@ DEFECT_RATES: dict[str, float] = {
 #: Bumped whenever the generator's output changes, so an old data folder is not reused.
 GENERATOR_VERSION = 1
 
-RAW_FILES: tuple[str, ...] = (
-    "traffy_api_v2.csv", "complaint_events.csv", "report_submissions.csv",
-    "council_resolutions.csv", "key_projects.csv", "survey_responses.csv", "directives.csv",
-    "line_requests.csv", "manual_results.csv", "conditions.csv",
+#: The sources the generator writes; their file names and columns are declared in
+#: ``params/tables`` (the first of ``file_names``, the columns of ``header`` in order).
+SOURCES: tuple[str, ...] = (
+    "traffy-api-v2", "event-log", "report_submissions", "council_resolutions", "key_projects",
+    "survey_responses", "directives", "line_requests", "manual_results", "conditions",
 )  # fmt: skip
 
 
@@ -147,9 +155,6 @@ _S = np.timedelta64(1, "s")
 
 def _fmt(ts: np.ndarray, *, sep: str = " ", tz: str = "+07:00") -> pd.Series:
     """datetime64[s] Bangkok wall times → ``YYYY-MM-DD HH:MM:SS+07:00`` ("" for NaT)."""
-    import pyarrow as pa
-    import pyarrow.compute as pac
-
     arr = pa.array(ts.astype("datetime64[s]"), type=pa.timestamp("s"))
     out = pac.fill_null(pac.strftime(arr, format=f"%Y-%m-%d{sep}%H:%M:%S{tz}"), "")
     return out.to_pandas()
@@ -161,8 +166,6 @@ def _fmt_date(d: np.ndarray) -> np.ndarray:
 
 
 def _load_districts(params_dir: Path | None) -> pd.DataFrame:
-    from kpilib import paths
-
     path = (params_dir or paths.params_dir()) / "districts.csv"
     if not path.is_file():
         raise ConfigError("the sample generator needs the district table", file=path)
@@ -171,6 +174,42 @@ def _load_districts(params_dir: Path | None) -> pd.DataFrame:
     if len(d) != 50:
         raise ConfigError(f"expected 50 districts, found {len(d)}", file=path)
     return d
+
+
+def raw_file_names() -> dict[str, str]:
+    """Source → the file name the generator writes it to (declared in ``params/tables``)."""
+    tables = load_tables()
+    out = {}
+    for source in SOURCES:
+        _, decl = tables.source(source)
+        if not decl.file_names or any(ch in decl.file_names[0] for ch in "*?["):
+            raise ConfigError(f"source {source!r} needs a plain file name (file_names[0])")
+        out[source] = decl.file_names[0]
+    return out
+
+
+def _declared_tags() -> tuple[np.ndarray, np.ndarray]:
+    """The declared Traffy tags, in declaration order, and their sample frequencies."""
+    tags = load_tables().table("tickets").columns["type_tags"].values or ()
+    missing = [t for t in tags if t not in TRAFFY_TAGS]
+    if missing or len(tags) != len(TRAFFY_TAGS):
+        raise ConfigError(
+            f"the sample's tag frequencies do not match the declared tags (missing: {missing})"
+        )
+    return np.array(tags), np.array([TRAFFY_TAGS[t] for t in tags], float)
+
+
+def _columns_as_declared(df: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The frame's columns in the declared header order (the generator and the declaration
+    must agree on the set)."""
+    header = list(load_tables().source(source)[1].header)
+    if set(df.columns) != set(header):
+        raise ConfigError(
+            f"the sample generator's columns for {source!r} differ from params/tables: "
+            f"missing {sorted(set(header) - set(df.columns))}, "
+            f"extra {sorted(set(df.columns) - set(header))}"
+        )
+    return df[header]
 
 
 def _work_time(rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
@@ -239,8 +278,6 @@ def monthly_volumes(rng: np.random.Generator, n_districts: int, scale: float) ->
 def _tickets_and_events(
     rng: np.random.Generator, fy: int, scale: float, districts: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    from kpilib import calendar as cal
-
     bc = cal.business_calendar()
     start, end = cal.fiscal_year_bounds(fy)
     export = np.datetime64(end, "s") + np.timedelta64(15, "D") + np.timedelta64(10, "h")
@@ -326,8 +363,7 @@ def _tickets_and_events(
     ev_ticket, ev_time, kinds = ev_ticket[eo], ev_time[eo], kinds[eo]
     last_activity = pd.Series(ev_time).groupby(ev_ticket).max().reindex(range(n)).to_numpy()
     # -- ticket attributes
-    tags = np.array(list(TRAFFY_TAGS))
-    p = np.array(list(TRAFFY_TAGS.values()), float)
+    tags, p = _declared_tags()
     t1 = rng.choice(len(tags), n, p=p / p.sum())
     t2 = (t1 + rng.integers(1, len(tags), n)) % len(tags)
     n_tags = rng.choice([0, 1, 2], n, p=[0.1, 0.75, 0.15])
@@ -429,7 +465,11 @@ def _tickets_and_events(
 
 
 def _inject_defects(
-    rng: np.random.Generator, tickets: pd.DataFrame, events: pd.DataFrame
+    rng: np.random.Generator,
+    tickets: pd.DataFrame,
+    events: pd.DataFrame,
+    tickets_file: str,
+    events_file: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]], list[dict[str, Any]]]:
     """Plant the known defects; return the files' final frames and the manifests."""
     n = len(tickets)
@@ -477,19 +517,19 @@ def _inject_defects(
     t = t.iloc[order].reset_index(drop=True)
     row_of = np.searchsorted(order, np.arange(n), side="left") + 1  # 1-based row of each original
     manifest = [
-        {"file": "traffy_api_v2.csv", "row": int(row_of[src] + 1), "column": "", "kind": "duplicate_row",
+        {"file": tickets_file, "row": int(row_of[src] + 1), "column": "", "kind": "duplicate_row",
          "ticket_id": str(tickets.at[src, "ticket_id"]), "stage": "ingest", "expected_reason": "duplicate",
          "detail": f"exact copy of data row {int(row_of[src])}"}
         for src in dup_src
     ]  # fmt: skip
     for kind, i, col, stage, exp in records:
         manifest.append(
-            {"file": "traffy_api_v2.csv", "row": int(row_of[i]), "column": col, "kind": kind,
+            {"file": tickets_file, "row": int(row_of[i]), "column": col, "kind": kind,
              "ticket_id": str(tickets.at[i, "ticket_id"]), "stage": stage, "expected_reason": exp,
              "detail": f"{col}={t.at[row_of[i] - 1, col]!r}"}
         )  # fmt: skip
     for j, i in enumerate(sel["html"]):
-        html.append({"file": "traffy_api_v2.csv", "row": int(row_of[i]), "column": "description",
+        html.append({"file": tickets_file, "row": int(row_of[i]), "column": "description",
                      "ticket_id": str(tickets.at[i, "ticket_id"]), "text": HTML_COMMENTS[j]})  # fmt: skip
     # events of tickets that ingest will quarantine are left out of the log (no orphans)
     dropped = set(
@@ -508,13 +548,13 @@ def _inject_defects(
         tid = e.at[r, "ticket_id"]
         f = pd.Timestamp(fwd_time[tid][:19]) - pd.Timedelta(minutes=int(rng.integers(30, 600)))
         e.at[r, "timestamp"] = f.strftime("%Y-%m-%dT%H:%M:%S") + "+07:00"
-        manifest.append({"file": "complaint_events.csv", "row": int(r + 1), "column": "timestamp",
+        manifest.append({"file": events_file, "row": int(r + 1), "column": "timestamp",
                          "kind": "accepted_before_forwarded", "ticket_id": str(tid), "stage": "validation",
                          "expected_reason": "", "detail": f"accepted {e.at[r, 'timestamp']} < forwarded {fwd_time[tid]}"})  # fmt: skip
     for r in b_rows:
         old = e.at[r, "timestamp"]
         e.at[r, "timestamp"] = f"{int(old[:4]) + 543}{old[4:]}"
-        manifest.append({"file": "complaint_events.csv", "row": int(r + 1), "column": "timestamp",
+        manifest.append({"file": events_file, "row": int(r + 1), "column": "timestamp",
                          "kind": "be_year", "ticket_id": str(e.at[r, "ticket_id"]), "stage": "ingest",
                          "expected_reason": "be_year", "detail": f"timestamp={e.at[r, 'timestamp']!r}"})  # fmt: skip
     manifest.sort(key=lambda m: (m["file"], m["row"]))
@@ -527,8 +567,6 @@ def _inject_defects(
 def _other_tables(
     rng: np.random.Generator, fy: int, districts: pd.DataFrame
 ) -> dict[str, pd.DataFrame]:
-    from kpilib import calendar as cal
-
     bc = cal.business_calendar()
     start, end = cal.fiscal_year_bounds(fy)
     d0 = np.datetime64(start, "D")
@@ -547,7 +585,7 @@ def _other_tables(
     day = np.where(r < 0.88, rng.integers(1, 10, len(u)), rng.integers(10, 25, len(u)))
     sub = bc.add_business_days_array(nxt + day - 1, 0)
     sub = np.where(r > 0.985, np.datetime64("NaT", "D"), sub)
-    out["report_submissions.csv"] = pd.DataFrame(
+    out["report_submissions"] = pd.DataFrame(
         {"unit_code": u, "month": month, "submitted_on": _fmt_date(sub)}
     )
     # council_resolutions (GOVSEC): reported within weeks; some never reported
@@ -557,14 +595,14 @@ def _other_tables(
     rep = np.where(
         (rng.random(n) < 0.08) | (rep > np.datetime64(end, "D")), np.datetime64("NaT", "D"), rep
     )
-    out["council_resolutions.csv"] = pd.DataFrame(
+    out["council_resolutions"] = pd.DataFrame(
         {"resolution_id": [f"CR{fy}-{i:03d}" for i in range(1, n + 1)], "unit_code": GOVSEC,
          "resolved_on": _fmt_date(res), "reported_on": _fmt_date(rep)}
     )  # fmt: skip
     # key_projects: the 12 key projects, on plan or not each quarter
     q = np.repeat(np.arange(1, 5), 12)
     on = rng.random(48) < np.array([0.80, 0.85, 0.88, 0.92])[q - 1]
-    out["key_projects.csv"] = pd.DataFrame(
+    out["key_projects"] = pd.DataFrame(
         {"project_id": [f"KP{i:02d}" for i in np.tile(np.arange(1, 13), 4)], "unit_code": GOVSEC,
          "fiscal_year": fy, "quarter": q, "on_plan": np.where(on, "true", "false")}
     )  # fmt: skip
@@ -578,7 +616,7 @@ def _other_tables(
     )
     when = bc.add_business_days_array(when, 0)
     so = np.lexsort((np.arange(len(when)), when))
-    out["survey_responses.csv"] = pd.DataFrame(
+    out["survey_responses"] = pd.DataFrame(
         {"response_id": [f"SR{fy}-{i:04d}" for i in range(1, len(so) + 1)], "unit_code": GOVSEC,
          "survey": survey[so], "responded_on": _fmt_date(when[so]), "level": lvl[so]}
     )  # fmt: skip
@@ -592,7 +630,7 @@ def _other_tables(
         np.datetime64("NaT", "D"),
         comp,
     )
-    out["directives.csv"] = pd.DataFrame(
+    out["directives"] = pd.DataFrame(
         {"directive_id": [f"DR{fy}-{i:03d}" for i in range(1, n_dir + 1)], "unit_code": GOVSEC,
          "visit_type": vt, "issued_on": _fmt_date(iss), "completed_on": _fmt_date(comp)}
     )  # fmt: skip
@@ -627,7 +665,7 @@ def _other_tables(
         * _S
     )
     ro = np.argsort(req, kind="stable")
-    out["line_requests.csv"] = pd.DataFrame(
+    out["line_requests"] = pd.DataFrame(
         {"request_id": [f"LR{fy}-{i:04d}" for i in range(1, len(ro) + 1)], "unit_code": GOVSEC,
          "user_id": np.array([f"U{i + 1:03d}" for i in range(n_users)])[usr[ro]],
          "requested_at": _fmt(req[ro], sep="T"), "acknowledged_at": _fmt(ack[ro], sep="T"),
@@ -640,7 +678,7 @@ def _other_tables(
     behind = rng.random(len(uq)) < 0.1
     best = np.where(behind, plan[qq - 1] - rng.choice([5.0, 10.0, 15.0], len(uq)), plan[qq - 1])
     part2 = np.round(rng.uniform(55, 80, len(uq)), 2)
-    out["manual_results.csv"] = pd.DataFrame(
+    out["manual_results"] = pd.DataFrame(
         {"unit_code": np.concatenate([uq, uq]),
          "kpi_id": [KPI_BEST_SERVICE] * len(uq) + [KPI_PRAWET_PROJECT] * len(uq),
          "fiscal_year": fy, "quarter": np.concatenate([qq, qq]), "value": np.concatenate([best, part2]),
@@ -656,7 +694,7 @@ def _other_tables(
     )
     cq = np.tile(np.arange(1, 5), len(CONDITION_KPIS) + len(codes))
     met = rng.random(len(ck)) < 0.85
-    out["conditions.csv"] = pd.DataFrame(
+    out["conditions"] = pd.DataFrame(
         {
             "unit_code": cu,
             "kpi_id": ck,
@@ -675,9 +713,6 @@ def _other_tables(
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
     """Write CSV with pyarrow (fast; text fields quoted, numbers not)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     table = pa.Table.from_pandas(df, preserve_index=False)
     pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
 
@@ -707,7 +742,7 @@ def _same_sample(raw: Path, *, fy: int, seed: int, scale: float) -> bool:
         and doc.get("seed") == seed
         and doc.get("scale") == scale
     )
-    return same and all((raw / name).is_file() for name in RAW_FILES)
+    return same and all((raw / name).is_file() for name in raw_file_names().values())
 
 
 def generate(
@@ -736,7 +771,6 @@ def generate(
     Raises:
         ParameterError: Bad fy/scale, or ``out_dir/raw`` holds other data and ``force`` is False.
     """
-    from kpilib import calendar as cal
     from kpilib.forms.sample import write_sample_forms  # the people's part of the forms
 
     fy_be = cal.require_be_year(fy)
@@ -754,10 +788,13 @@ def generate(
     districts = _load_districts(Path(params_dir) if params_dir else None)
     rng = np.random.default_rng(seed)
     tickets, events, _facts = _tickets_and_events(rng, fy_be, scale, districts)
-    tickets, events, manifest, html = _inject_defects(rng, tickets, events)
-    files = {
-        "traffy_api_v2.csv": tickets,
-        "complaint_events.csv": events,
+    names = raw_file_names()
+    tickets, events, manifest, html = _inject_defects(
+        rng, tickets, events, names["traffy-api-v2"], names["event-log"]
+    )
+    frames = {
+        "traffy-api-v2": tickets,
+        "event-log": events,
         **_other_tables(rng, fy_be, districts),
     }
     if raw.exists():
@@ -767,10 +804,10 @@ def generate(
         shutil.rmtree(processed)
     raw.mkdir(parents=True)
     summary = SampleSummary(out_dir=out)
-    for name in RAW_FILES:
-        df = files[name]
-        _write_csv(df, raw / name)
-        summary.rows[name] = len(df)
+    for source in SOURCES:
+        df = _columns_as_declared(frames[source], source)
+        _write_csv(df, raw / names[source])
+        summary.rows[names[source]] = len(df)
     doc = {
         "generator": "kpilib.sample",
         "generator_version": GENERATOR_VERSION,

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import yaml
+from conftest import golden_tickets as _golden_tickets
 
 from kpilib import complaints as C
 from kpilib.catalog import load_catalog
@@ -204,49 +205,6 @@ def test_unknown_event_and_naive_timestamps_are_refused() -> None:
 
 
 # --------------------------------------------------------------------------- monthly figures
-
-
-def _golden_tickets(rows: list[dict]) -> pd.DataFrame:
-    """Synthetic tickets from the golden counts, with distractors the engine must ignore."""
-    recs = []
-    n = 0
-
-    def add(unit: str, created: pd.Timestamp, finished: pd.Timestamp | None) -> None:
-        nonlocal n
-        n += 1
-        recs.append((f"G{n}", unit, created, finished))
-
-    for row in rows:
-        as_of = pd.Timestamp(row["as_of"]).tz_localize(BKK)
-        first = pd.Timestamp(f"{row['month']}-01").tz_localize(BKK)
-        span_days = (as_of - first).days + 1
-        for i in range(row["received"]):
-            created = first + pd.Timedelta(days=i % span_days, hours=8 + i % 10)
-            if i < row["finished"]:
-                # finished at the latest on the as-of day, late in the evening
-                finished = min(
-                    created + pd.Timedelta(days=2), as_of + pd.Timedelta(hours=23, minutes=30)
-                )
-                finished = max(finished, created)
-            elif i % 2:
-                finished = as_of + pd.Timedelta(days=1, hours=1)  # finished after the as-of date
-            else:
-                finished = None
-            add("1032", created, finished)
-        # distractors: received after the as-of date in the same month, another district
-        month_end = (first + pd.offsets.MonthEnd(0)).normalize()
-        if as_of < month_end:
-            add("1032", as_of + pd.Timedelta(days=1, hours=9), None)
-        add("1032", first - pd.Timedelta(hours=2), first + pd.Timedelta(days=1))  # previous month
-        for i in range(5):
-            add("1031", first + pd.Timedelta(days=i), None)
-    df = pd.DataFrame(recs, columns=["ticket_id", "unit_code", "created_at", "finished_at"])
-    df["created_at"] = pd.to_datetime(df["created_at"]).dt.tz_convert(BKK)
-    df["finished_at"] = pd.to_datetime(df["finished_at"]).dt.tz_convert(BKK)
-    df["state"] = np.where(df["finished_at"].notna(), C.FINISHED_STATE, "กำลังดำเนินการ")
-    df["state_is_export_time"] = False
-    df["source"] = "event_log"
-    return df
 
 
 def _half_up(x: float) -> float:

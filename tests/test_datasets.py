@@ -114,3 +114,19 @@ def test_one_bundle_per_folder_until_the_next_ingest(tmp_path):
     st = report.stat()
     os.utime(report, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     assert load_bundle(data) is not first
+
+
+def test_stale_when_the_table_declarations_changed(data_dir: Path) -> None:
+    import json
+
+    from kpilib.datasets import ensure_ingested
+
+    assert ensure_ingested(data_dir) is True  # nothing processed yet: ingested
+    assert ensure_ingested(data_dir) is False  # up to date: nothing to do
+    report = data_dir / "processed" / "ingest_report.json"
+    doc = json.loads(report.read_text(encoding="utf-8"))
+    doc["declarations"] = "0" * 64  # an ingest made with other declarations
+    report.write_text(json.dumps(doc), encoding="utf-8")
+    assert is_stale(data_dir)
+    assert ensure_ingested(data_dir) is True
+    assert not is_stale(data_dir)

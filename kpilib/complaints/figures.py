@@ -39,6 +39,8 @@ TICKET_COLUMNS: tuple[str, ...] = (
     "created_at",
     "finished_at",
     "state_is_export_time",
+    "state_class",
+    "closed_at",
 )
 
 
@@ -53,6 +55,7 @@ class TicketArrays:
     ucode: np.ndarray
     uvalues: np.ndarray
     traffy: np.ndarray  # source names Traffy
+    closed: np.ndarray | None = None  # day closed without being resolved (_closed_days)
     _by_unit: tuple[tuple[str, ...], UnitIndex] | None = field(default=None, repr=False)
 
     @classmethod
@@ -82,7 +85,9 @@ class TicketArrays:
             traffy = is_t[ccode]  # code -1 (missing) picks the trailing False
         else:
             traffy = np.zeros(len(tickets), dtype=bool)
-        return cls(created, fin, export_only, export_fin, ucode, uvalues, traffy)
+        return cls(
+            created, fin, export_only, export_fin, ucode, uvalues, traffy, _closed_days(tickets)
+        )
 
     @classmethod
     def from_parquet(cls, path: str | Path, *, batch_rows: int = 1 << 20) -> TicketArrays:
@@ -96,7 +101,9 @@ class TicketArrays:
             SchemaError: A required column is missing or timestamps are naive.
         """
         required = ("unit_code", "created_at", "finished_at")
-        pf = open_columns(path, required, dictionary=("unit_code", "source", "state"))
+        pf = open_columns(
+            path, required, dictionary=("unit_code", "source", "state", "state_class")
+        )
         names = set(pf.schema_arrow.names)
         cols = [c for c in TICKET_COLUMNS if c in names and c != "ticket_id"]
         n = pf.metadata.num_rows
@@ -105,6 +112,7 @@ class TicketArrays:
         export = np.zeros(n, dtype=bool)
         export_fin = np.zeros(n, dtype=bool)
         traffy = np.zeros(n, dtype=bool)
+        closed = np.full(n, NEVER, dtype=np.int32)
         ucode = np.empty(n, dtype=np.int32)
         uvalues: list[str] = []
         upos: dict[str, int] = {}
@@ -134,9 +142,22 @@ class TicketArrays:
                 src = batch.column("source")
                 is_t = ["traffy" in str(v).lower() for v in src.dictionary.to_pylist()]
                 traffy[part] = np.array([*is_t, False])[dictionary_indices(src)]
+            if "state_class" in cols and "closed_at" in cols:
+                sc = batch.column("state_class")
+                is_closed = [v == "closed" for v in sc.dictionary.to_pylist()]
+                shut = np.array([*is_closed, False])[dictionary_indices(sc)]
+                day = days_of_seconds(epoch_seconds(batch.column("closed_at"), path))
+                closed[part] = np.where(shut, np.where(day >= NEVER, -NEVER, day), NEVER)
             at += m
         return cls(
-            created, finished, export, export_fin, ucode, np.array(uvalues, dtype=object), traffy
+            created,
+            finished,
+            export,
+            export_fin,
+            ucode,
+            np.array(uvalues, dtype=object),
+            traffy,
+            closed,
         )
 
     @classmethod
@@ -173,9 +194,11 @@ class TicketArrays:
         unit_list = unit_index(units, self.present(m) if units is None else None)
         by_unit = self.by_unit(unit_list)
         received = by_unit.count(m)
-        n_fin = by_unit.count(m & ((self.finished <= day_number(as_of_d)) | self.export_finished))
+        fin = (self.finished <= day_number(as_of_d)) | self.export_finished
+        n_fin = by_unit.count(m & fin)
+        n_closed = by_unit.count(m & ~fin & self.closed_by(day_number(as_of_d)))
         n_exp = by_unit.count(m & self.export_only)
-        in_prog = received - n_fin
+        in_prog = received - n_fin - n_closed  # closed as not relevant: not in progress
         return pd.DataFrame(
             {
                 "unit_code": unit_list,
@@ -185,11 +208,36 @@ class TicketArrays:
                 "received": received,
                 "finished": n_fin,
                 "in_progress": in_prog,
+                "closed": n_closed,
                 "finished_pct": pct(n_fin, received),
                 "in_progress_pct": pct(in_prog, received),
                 "state_basis": pd.Series(state_basis(n_exp, received), dtype=object),
             }
         )
+
+    def closed_by(self, day: int | np.ndarray) -> np.ndarray:
+        """Rows closed without being resolved on or before ``day`` (see :func:`_closed_days`)."""
+        if self.closed is None:
+            return np.zeros(self.created.shape, dtype=bool)
+        return self.closed <= day
+
+
+def _closed_days(tickets: pd.DataFrame) -> np.ndarray:
+    """The day each ticket was closed without being resolved (``state_class`` closed, e.g.
+    ไม่เกี่ยวข้อง), ``NEVER`` otherwise; with no closing time known, every day (as an
+    export-time state is). See docs/data.md."""
+    n = len(tickets)
+    out = np.full(n, NEVER, dtype=np.int32)
+    if "state_class" not in tickets.columns:
+        return out
+    shut = tickets["state_class"].to_numpy(dtype=object) == "closed"
+    if not shut.any():
+        return out
+    if "closed_at" in tickets.columns:
+        day = bangkok_days(tickets["closed_at"], table="tickets", column="closed_at")
+    else:
+        day = np.full(n, NEVER)
+    return np.where(shut, np.where(day >= NEVER, -NEVER, day), NEVER).astype(np.int32)
 
 
 def _year_counts(
@@ -203,6 +251,7 @@ def _year_counts(
     inside = (month >= 0) & (arr.created <= last[np.clip(month, 0, None)])
     month = np.where(inside, month, 0)
     finished = (arr.finished <= last[month]) | arr.export_finished
+    closed = ~finished & arr.closed_by(last[month])
     unit_list = [str(u) for u in units]
     n, k = len(unit_list), len(months)
     key = arr.by_unit(unit_list).idx * k + month
@@ -213,8 +262,9 @@ def _year_counts(
 
     received = count(inside)
     n_fin = count(inside & finished)
+    n_closed = count(inside & closed)
     n_exp = count(inside & arr.export_only)
-    in_prog = received - n_fin
+    in_prog = received - n_fin - n_closed  # closed as not relevant: not in progress
     ends = [dt.date.fromordinal(dt.date(1970, 1, 1).toordinal() + int(d)) for d in last]
     return pd.DataFrame(
         {
@@ -225,6 +275,7 @@ def _year_counts(
             "received": received,
             "finished": n_fin,
             "in_progress": in_prog,
+            "closed": n_closed,
             "finished_pct": pct(n_fin, received),
             "in_progress_pct": pct(in_prog, received),
             "state_basis": pd.Series(state_basis(n_exp, received), dtype=object),
@@ -258,7 +309,10 @@ def monthly_figures(
     """Received / finished / in-progress figures per unit for tickets received in a month.
 
     Tickets received from the month's first day up to ``min(month end, as_of)`` count; a
-    ticket is finished if ``finished_at`` is on or before the as-of day (the whole day).
+    ticket is finished if ``finished_at`` is on or before the as-of day (the whole day); a
+    ticket closed without being resolved by then (``state_class`` closed, e.g. ไม่เกี่ยวข้อง)
+    is ``closed``: neither finished nor in progress (received = finished + in_progress +
+    closed; docs/data.md).
 
     Args:
         tickets: The canonical tickets table.
@@ -268,7 +322,7 @@ def monthly_figures(
 
     Returns:
         One row per unit: ``unit_code, month, as_of, window_end, received, finished,
-        in_progress, finished_pct, in_progress_pct, state_basis`` (percentages unrounded;
+        in_progress, closed, finished_pct, in_progress_pct, state_basis`` (percentages unrounded;
         ``state_basis`` is ``as_of``, ``export_time`` or ``mixed`` — see docs/complaints.md).
     """
     as_of_d = to_date(as_of, "as_of") if as_of is not None else None
@@ -370,7 +424,7 @@ def backlog_ageing(
     a = day_number(to_date(as_of, "as_of"))
     arr = TicketArrays.of(_unit_rows(tickets, unit_code))
     m = arr.created <= a
-    open_ = m & ~((arr.finished <= a) | arr.export_finished)
+    open_ = m & ~((arr.finished <= a) | arr.export_finished | arr.closed_by(a))
     age = a - arr.created[open_]
     counts = []
     for lo, hi, _ in AGEING_BUCKETS:

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from kpilib import calendar as cal
-from kpilib.document import KpiResult, ReportDocument
+from kpilib.document import KpiResult, MonthFigures, ProjectProgress, ReportDocument
 from kpilib.forms.models import (
     NOT_REPORTED_TH,
     STATUS_OFF_PLAN,
@@ -183,12 +183,52 @@ def _kpi_block(r: KpiResult, forms: UnitForms, quarter: int) -> dict[str, Any]:
     }
 
 
+def _computed_month(fig: MonthFigures | None) -> dict[str, str] | None:
+    """The month's figures from the data, as the form prints them."""
+    if fig is None:
+        return None
+
+    def pct(v: float | None) -> str:
+        return "" if v is None else f" ({fmt_number(v, decimals=2)} %)"
+
+    return {
+        "as_of": _text(fig.as_of),
+        "received": _text(fig.received),
+        "finished": _text(fig.finished) + pct(fig.finished_pct),
+        "in_progress": _text(fig.in_progress) + pct(fig.in_progress_pct),
+        "progress": DASH
+        if fig.finished_pct is None
+        else f"{fmt_number(fig.finished_pct, decimals=2)} %",
+    }
+
+
+def _mismatches(rep: MonthlyReport, fig: MonthFigures | None) -> list[str]:
+    """Figures the unit declared that the data does not give (as of the same date)."""
+    if fig is None:
+        return []
+    out = []
+    for label, declared, computed in (
+        ("เรื่องที่ได้รับ", rep.received, fig.received),
+        ("ดำเนินการเสร็จสิ้น", rep.finished, fig.finished),
+        ("อยู่ระหว่างดำเนินการ", rep.in_progress, fig.in_progress),
+    ):
+        if declared is not None and declared != computed:
+            out.append(f"{label}: แจ้ง {_text(declared)} ข้อมูลในระบบ {_text(computed)}")
+    return out
+
+
 def _month_row(
-    no: int, year: int, month: int, rep: MonthlyReport | None, target: Any
+    no: int,
+    year: int,
+    month: int,
+    rep: MonthlyReport | None,
+    target: Any,
+    fig: MonthFigures | None = None,
 ) -> dict[str, Any]:
     label = cal.format_thai_month(year, month, long=False)
+    computed = _computed_month(fig)
     if rep is None:
-        return {"no": no, "month": label, "reported": False}
+        return {"no": no, "month": label, "reported": False, "computed": computed, "mismatch": []}
 
     def pct(part: int | None) -> str:
         if part is None or not rep.received:
@@ -197,10 +237,11 @@ def _month_row(
 
     computed_target = None
     details = {}
-    if rep.progress_pct is not None and target is not None:
-        computed_target = target.met(rep.progress_pct)
+    progress = fig.finished_pct if fig is not None else rep.progress_pct
+    if progress is not None and target is not None:
+        computed_target = target.met(round(progress, 2))
         details["target"] = (
-            f"{fmt_number(rep.progress_pct, decimals=2)} % เทียบเป้าหมาย "
+            f"{fmt_number(progress, decimals=2)} % เทียบเป้าหมาย "
             f"{fmt_number(target.value, grouping=True)} %"
         )
     period = DASH
@@ -227,10 +268,18 @@ def _month_row(
             details=details,
         ),
         "text": rep.text or "",
+        "computed": computed,
+        "mismatch": _mismatches(rep, fig),
     }
 
 
-def _project_block(r: KpiResult, project: Project | None, fy: int, quarter: int) -> dict[str, Any]:
+def _project_block(
+    r: KpiResult,
+    project: Project | None,
+    fy: int,
+    quarter: int,
+    progress: ProjectProgress | None = None,
+) -> dict[str, Any]:
     p = project
     facts = [
         ("รหัสโครงการ", _cell(r.kpi.code)),
@@ -247,7 +296,10 @@ def _project_block(r: KpiResult, project: Project | None, fy: int, quarter: int)
     months = []
     for q in range(1, quarter + 1):
         for no, year, month in monthly_numbers(fy, q):
-            months.append(_month_row(no, year, month, p.report(no) if p else None, r.kpi.target))
+            fig = progress.month(no) if progress is not None else None
+            months.append(
+                _month_row(no, year, month, p.report(no) if p else None, r.kpi.target, fig)
+            )
     return {
         "name": r.kpi.name_th,
         "facts": [{"label": label, **cell} for label, cell in facts],
@@ -283,7 +335,7 @@ def forms_context(doc: ReportDocument) -> dict[str, Any] | None:
         "reported_on": _cell(forms.reported_on),
         "kpis": [_kpi_block(r, forms, q) for r in results],
         "projects": [
-            _project_block(r, forms.project(r.kpi.id), fy, q)
+            _project_block(r, forms.project(r.kpi.id), fy, q, doc.project_of(r.kpi.id))
             for r in results
             if r.kpi.indicator_type == "project"
         ],

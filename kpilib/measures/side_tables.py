@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpilib import calendar as cal
+from kpilib.tables import read_booleans
 
 if TYPE_CHECKING:  # the registry names these functions; they never import it at run time
     from kpilib.measures import BundleLike
@@ -53,13 +54,6 @@ def _in_window(series: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
 def _on_or_before(series: pd.Series, end: dt.date) -> pd.Series:
     days = _as_days(series)
     return days.notna() & (days <= pd.Timestamp(end))
-
-
-def _truthy(series: pd.Series) -> pd.Series:
-    if pd.api.types.is_bool_dtype(series):
-        return series.fillna(False).astype(bool)
-    text = series.astype("string").str.strip().str.lower()
-    return text.isin(["true", "1", "yes", "y", "t"]).fillna(False).astype(bool)
 
 
 def _ids(kpi_id: str | Sequence[str]) -> list[str]:
@@ -123,7 +117,7 @@ def key_projects_on_plan(bundle: BundleLike, unit_code: str, fy: int, quarter: i
     df = _key_project_rows(bundle, unit_code, fy, quarter)
     if df is None or df.empty:
         return None
-    return int(df.loc[_truthy(df["on_plan"]), "project_id"].nunique())
+    return int(df.loc[read_booleans(df["on_plan"]), "project_id"].nunique())
 
 
 def key_projects_total(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> MeasureValue:
@@ -291,7 +285,7 @@ def condition_row(
     last = rows.iloc[-1]
     evidence = last.get("evidence")
     text = "" if evidence is None or pd.isna(evidence) else str(evidence)
-    return bool(_truthy(rows["met"]).iloc[-1]), text, int(last["_q"])
+    return bool(read_booleans(rows["met"]).iloc[-1]), text, int(last["_q"])
 
 
 def condition_met(
