@@ -11,7 +11,7 @@ Nothing runs on import; templates are loaded on first use.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from kpilib.document import (
     CERTIFICATION_TH,
     NO_DATA_TH,
     NO_LAST_YEAR_TH,
+    FindingEntry,
     KpiResult,
     ReportDocument,
 )
@@ -672,29 +673,39 @@ def _affects(doc: ReportDocument, table: str) -> list[str]:
     ]
 
 
-def finding_groups(doc: ReportDocument, *, max_rows: int = 5) -> list[dict[str, Any]]:
-    """The unit's findings grouped per check and table, in plain Thai, blocking first.
+def group_findings(
+    findings: Iterable[tuple[FindingEntry, str | None]],
+    affects: Callable[[str], list[str]],
+    *,
+    max_rows: int = 5,
+) -> list[dict[str, Any]]:
+    """Findings grouped per check, table and column, in plain Thai, blocking first.
 
-    Each group: what is wrong, how many rows, what it affects (the KPIs reading the table;
-    blocking: their certification is withheld), what to do, and the first rows as samples.
+    Args:
+        findings: Each finding with the name of the unit its rows belong to (``None``: the
+            whole file).
+        affects: The KPIs (short names) that read a table.
+        max_rows: Sample rows kept per group.
+
+    Each group: what is wrong, where (data, column, file), how many rows, which units, what
+    it affects (blocking: their certification is withheld), what to do, the first rows.
     """
     words = finding_words()
     groups: dict[tuple[str, str, str | None], dict[str, Any]] = {}
-    for f in doc.validation.findings:
+    for f, unit in findings:
         key = (f.check, f.table, f.column)
         g = groups.get(key)
         if g is None:
             text = words["checks"].get(f.check, words["generic"])
             table = words["tables"].get(f.table, f.table)
             column = words["columns"].get(f.column or "", f.column or "")
-            kpis = _affects(doc, f.table)
+            kpis = affects(f.table)
             blocking = f.severity == "blocking"
             if kpis:
-                affects = ("ระงับการรับรองผลของตัวชี้วัด: " if blocking else "อาจกระทบตัวชี้วัด: ") + (
-                    ", ".join(kpis)
-                )
+                lead = "ระงับการรับรองผลของตัวชี้วัด: " if blocking else "อาจกระทบตัวชี้วัด: "
+                what_affects = lead + ", ".join(kpis)
             else:
-                affects = "ไม่กระทบตัวชี้วัดของหน่วยงานนี้โดยตรง"
+                what_affects = "ไม่กระทบตัวชี้วัดโดยตรง"
             g = groups[key] = {
                 "severity": f.severity,
                 "severity_text": "ต้องแก้ไขก่อนรับรอง" if blocking else "ควรตรวจสอบ",
@@ -702,15 +713,18 @@ def finding_groups(doc: ReportDocument, *, max_rows: int = 5) -> list[dict[str, 
                 "what": text["what_th"],
                 "todo": text["todo_th"],
                 "where": f"ข้อมูล{table}" + (f" ช่อง “{column}”" if column else ""),
-                "affects": affects,
+                "affects": what_affects,
                 "count": 0,
                 "files": [],
+                "units": [],
                 "samples": [],
                 "check": f.check,
             }
         g["count"] += f.count
         if f.source_file and f.source_file not in g["files"]:
             g["files"].append(f.source_file)
+        if unit and unit not in g["units"]:
+            g["units"].append(unit)
         for row in f.rows:
             if len(g["samples"]) < max_rows:
                 g["samples"].append(
@@ -723,7 +737,19 @@ def finding_groups(doc: ReportDocument, *, max_rows: int = 5) -> list[dict[str, 
     out = sorted(groups.values(), key=lambda g: (g["severity"] != "blocking", -g["count"]))
     for g in out:
         g["count"] = fmt_number(g["count"], grouping=True)
+        g["has_value"] = any(x["value"] for x in g["samples"])
+        g["has_reason"] = any(x["reason"] for x in g["samples"])
     return out
+
+
+def finding_groups(doc: ReportDocument, *, max_rows: int = 5) -> list[dict[str, Any]]:
+    """The unit's findings grouped per check and table, in plain Thai (:func:`group_findings`),
+    each saying which of the report's KPIs read the table."""
+    return group_findings(
+        ((f, None) for f in doc.validation.findings),
+        lambda table: _affects(doc, table),
+        max_rows=max_rows,
+    )
 
 
 FINDINGS_CSV = "findings.csv"
@@ -743,11 +769,11 @@ _CSV_COLUMNS = (
 )
 
 
-def findings_rows(doc: ReportDocument) -> list[list[str]]:
-    """Every failing row of the unit's findings (one line per row), Thai columns first."""
+def findings_rows(findings: Iterable[FindingEntry]) -> list[list[str]]:
+    """Every failing row of the findings (one line per row), with a Thai header."""
     words = finding_words()
     rows = [list(_CSV_COLUMNS)]
-    for f in doc.validation.findings:
+    for f in findings:
         text = words["checks"].get(f.check, words["generic"])
         base = [
             "ต้องแก้ไขก่อนรับรอง" if f.severity == "blocking" else "ควรตรวจสอบ",
@@ -774,14 +800,19 @@ def findings_rows(doc: ReportDocument) -> list[list[str]]:
 
 
 def write_findings_csv(doc: ReportDocument, path: str | Path) -> Path:
-    """Write :func:`findings_rows` as UTF-8 CSV with a BOM (Excel opens Thai correctly)."""
+    """Write the unit's :func:`findings_rows` (UTF-8 CSV with a BOM)."""
+    return write_rows_csv(findings_rows(doc.validation.findings), path)
+
+
+def write_rows_csv(rows: list[list[str]], path: str | Path) -> Path:
+    """Rows as UTF-8 CSV with a BOM (Excel opens Thai correctly)."""
     import csv
     import io
 
     from kpilib.fsio import atomic_write_text
 
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(findings_rows(doc))
+    csv.writer(buf, lineterminator="\n").writerows(rows)
     return atomic_write_text(path, "\ufeff" + buf.getvalue())
 
 

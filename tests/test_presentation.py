@@ -165,6 +165,32 @@ def test_font_check_fails_on_the_report_of_before(browser, tmp_path):
     assert any(e["text"] in ("☑", "☐") for e in bad)
 
 
+# ------------------------------------------------------------------ validation page
+
+
+@pytest.fixture(scope="module")
+def validation_page(pages):
+    from kpilib.findings_page import write_validation_page
+    from kpilib.validation import load_validation_report
+
+    return write_validation_page(load_validation_report(pages["vjson"]), pages["vjson"].parent)
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_validation_page_for_people_offline(validation_page, pages, browser, width):
+    html = validation_page.read_text(encoding="utf-8")
+    assert "<script" not in html and "http" not in html.replace("http-equiv", "")
+    assert str(pages["data"]) not in html  # no server path
+    page = _open(browser, validation_page, width)
+    assert pagecheck.fallback_fonts(page) == []
+    assert pagecheck.sideways_scroll(page) == 0
+    assert pagecheck.overlapping_cells(page) == []
+    text = page.evaluate("document.body.innerText")
+    assert "สิ่งที่ควรทำ" in text and "จำนวนแถว" in text and "ข้อมูลตัวอย่าง" in text
+    assert (validation_page.parent / "findings.csv").is_file()
+    page.screenshot(pages["shots"] / f"validation_{width}.png")
+
+
 # ------------------------------------------------------------------ index pages
 
 

@@ -586,6 +586,12 @@ def _write_outputs(
     if vdict is not None:
         vdict.pop("units", None)
     try:
+        vjson = plan.validation_dir() / "validation.json"
+        if plan.validate and vjson.is_file():  # the validation page first: the indexes link it
+            from kpilib.findings_page import write_validation_page  # jinja2, the catalogue
+            from kpilib.validation import load_validation_report
+
+            write_validation_page(load_validation_report(vjson), plan.validation_dir())
         for quarter in plan.quarters:
             rows = collect_rows(plan, quarter, results, status)
             batch.rows[quarter] = rows
