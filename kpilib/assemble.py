@@ -20,6 +20,7 @@ import pandas as pd
 from kpilib import __version__, complaints
 from kpilib import calendar as cal
 from kpilib.catalog import Catalog, Unit, load_catalog
+from kpilib.certify import blocking_in_period
 from kpilib.datasets import Bundle, load_bundle
 from kpilib.document import (
     Audit,
@@ -549,11 +550,17 @@ def build_document(params: ReportParameters) -> ReportDocument:
     unit = cat.unit(params.unit)
     bundle = load_bundle(params.data_dir)
     validation, source = _validation(params)
-    blocked = validation.blocking_tables(unit.code)
-    scorecards = [
-        unit_scorecard(unit.code, params.fy, q, bundle=bundle, catalog=cat, blocked_tables=blocked)
-        for q in range(1, params.quarter + 1)
-    ]
+    findings = validation.for_unit(unit.code)
+    scorecards = []
+    for q in range(1, params.quarter + 1):
+        as_of = params.as_of if q == params.quarter else cal.quarter_bounds(params.fy, q)[1]
+        touching = blocking_in_period(findings, bundle, fy=params.fy, quarter=q, as_of=as_of)
+        blocked = {t: b.reasons_th for t, b in touching.items()}
+        scorecards.append(
+            unit_scorecard(
+                unit.code, params.fy, q, bundle=bundle, catalog=cat, blocked_tables=blocked
+            )
+        )
     scorecard = scorecards[-1]
     fy_start, _ = cal.fiscal_year_bounds(params.fy)
     prov = provenance(params, bundle)
@@ -585,7 +592,7 @@ def build_document(params: ReportParameters) -> ReportDocument:
             )
             is not None
         ),
-        validation=validation_summary(validation.for_unit(unit.code), _relative_source(source)),
+        validation=validation_summary(findings, _relative_source(source)),
         charts=chart_data(bundle, unit, scorecard, catalog=cat, as_of=params.as_of),
         audit=audit(bundle, unit, fy=params.fy, as_of=params.as_of),
         provenance=prov,

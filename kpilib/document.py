@@ -45,15 +45,17 @@ SCHEMA_VERSION = 1
 
 _MODEL = ConfigDict(extra="forbid", frozen=True)
 
-CertificationState = Literal["certified", "not_certified", "unknown"]
-"""``certified``: validated and nothing blocking touches the KPI; ``not_certified``: a blocking
-finding touches it; ``unknown``: no validation results were given (a library call without
-them), so nobody can say."""
+CertificationState = Literal["certified", "not_certified", "unknown", "no_data"]
+"""``certified``: validated and no blocking finding touches the rows the KPI counts in the
+period; ``not_certified``: one does (the reasons name the rows); ``unknown``: no validation
+results were given (a library call without them), so nobody can say; ``no_data``: the KPI has
+no figure, so there is nothing to sign."""
 
 CERTIFICATION_TH: dict[str, str] = {
     "certified": "รับรองแล้ว",
     "not_certified": "ยังไม่รับรอง",
     "unknown": "ยังไม่ได้ตรวจสอบข้อมูล",
+    "no_data": "ไม่มีข้อมูล",
 }
 NO_DATA_TH = "ไม่มีข้อมูล"
 
@@ -516,11 +518,13 @@ class Scorecard(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def certification(self) -> CertificationState:
-        """``unknown`` if any KPI is unknown, else ``not_certified`` if any is, else certified."""
+        """``unknown`` if any KPI is unknown; else ``not_certified`` if any KPI is not certified
+        or has no data (a missing figure cannot be signed); else ``certified``."""
         states = {r.certification.state for r in self.results}
-        for state in ("unknown", "not_certified"):
-            if state in states:
-                return state  # type: ignore[return-value]
+        if "unknown" in states:
+            return "unknown"
+        if states & {"not_certified", "no_data"}:
+            return "not_certified"
         return "certified"
 
     @property

@@ -238,9 +238,9 @@ def statuses(r: KpiResult) -> list[dict[str, str]]:
 
 def certification_badge(r: KpiResult) -> dict[str, str]:
     """The certification badge: text, CSS class and the reason when not certified."""
-    if not r.has_data:
-        return {"text": NO_DATA_TH, "css": "muted", "reason": ""}
     c = r.certification
+    if c.state == "no_data":
+        return {"text": NO_DATA_TH, "css": "muted", "reason": ""}
     css = {"certified": "ok", "not_certified": "bad", "unknown": "warn"}[c.state]
     tables = finding_words()["tables"]
     reasons = []

@@ -17,7 +17,7 @@ without data earns no points and its weight is left out of the counted weight, b
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from kpilib import calendar as cal
 from kpilib import formulas
@@ -181,20 +181,27 @@ def status_flags(kpi: Kpi, res: formulas.FormulaResult, quarter: int) -> tuple[S
     return tuple(flags)
 
 
+Blocked = Mapping[str, Sequence[str]] | frozenset[str] | None
+"""Tables with blocking findings that touch the period: table → reasons naming the rows
+(:func:`kpilib.certify.blocking_in_period`), or just the tables; ``None``: not validated."""
+
+
 def certification_for(
-    tables: tuple[str, ...], blocked_tables: frozenset[str] | None
+    tables: tuple[str, ...], blocked: Blocked, *, has_data: bool = True
 ) -> Certification:
-    """A KPI's certification from the tables validation blocked (``None``: not validated)."""
-    if blocked_tables is None:
+    """A KPI's certification from the blocking findings touching the tables it reads."""
+    if not has_data:
+        return Certification(state="no_data", reasons_th=("ไม่มีข้อมูลสำหรับคำนวณ จึงไม่มีตัวเลขให้รับรอง",))
+    if blocked is None:
         return Certification(state="unknown")
-    blocked = tuple(t for t in tables if t in blocked_tables)
-    if not blocked:
+    hit = tuple(t for t in tables if t in blocked)
+    if not hit:
         return Certification(state="certified")
-    return Certification(
-        state="not_certified",
-        blocked_tables=blocked,
-        reasons_th=tuple(f"ข้อมูล {t} มีข้อผิดพลาดร้ายแรงที่ยังไม่ได้แก้ไข" for t in blocked),
-    )
+    reasons: list[str] = []
+    for t in hit:
+        given = blocked[t] if isinstance(blocked, Mapping) else ()
+        reasons.extend(given or (f"ข้อมูล {t} มีข้อผิดพลาดร้ายแรงที่ยังไม่ได้แก้ไข",))
+    return Certification(state="not_certified", blocked_tables=hit, reasons_th=tuple(reasons))
 
 
 def _share_text(num: float | None, den: float | None) -> tuple[float | None, str]:
@@ -281,14 +288,15 @@ def evaluate_kpi(
     *,
     bundle: _measures.BundleLike,
     catalog: Catalog,
-    blocked_tables: frozenset[str] | None = None,
+    blocked_tables: Blocked = None,
     scoring: Scoring | None = None,
 ) -> KpiResult:
     """Compute, score and check one KPI for a unit and quarter.
 
     Args:
-        blocked_tables: Tables with a blocking validation finding for this unit; ``None``
-            when no validation results are at hand (certification is then *unknown*).
+        blocked_tables: Tables whose blocking findings touch this unit's period (with the
+            reasons); ``None`` when no validation results are at hand (certification is then
+            *unknown*).
 
     A bad input (an error raised by a measure) gives a *no data* result with the reason in
     ``error_th``; it does not raise.
@@ -335,7 +343,7 @@ def evaluate_kpi(
         flags=flags,
         requirements=requirements,
         figures=kpi_figures(kpi, resolve),
-        certification=certification_for(tables, blocked_tables),
+        certification=certification_for(tables, blocked_tables, has_data=res.value is not None),
         tables=tables,
         error_th=error,
     )
@@ -348,7 +356,7 @@ def unit_scorecard(
     *,
     bundle: _measures.BundleLike,
     catalog: Catalog | None = None,
-    blocked_tables: frozenset[str] | None = None,
+    blocked_tables: Blocked = None,
     scoring: Scoring | None = None,
 ) -> Scorecard:
     """Compute a unit's scorecard for one quarter.
@@ -359,8 +367,9 @@ def unit_scorecard(
         quarter: 1–4.
         bundle: The data bundle (anything with ``table()`` and ``has_table()``).
         catalog: The catalogue (default: :func:`~kpilib.catalog.load_catalog`).
-        blocked_tables: Tables validation blocked for this unit (KPIs reading them are not
-            certified); ``None`` (default): no validation results, certification *unknown*.
+        blocked_tables: Tables whose blocking findings touch the unit's period (KPIs reading
+            them are not certified): a mapping to the reasons (:mod:`kpilib.certify`) or a set
+            of tables; ``None`` (default): no validation results, certification *unknown*.
         scoring: Override every KPI's scoring mode.
 
     Raises:
@@ -371,7 +380,7 @@ def unit_scorecard(
     quarter = cal.require_quarter(quarter)
     cat = catalog or load_catalog()
     unit = cat.unit(unit_code)
-    blocked = None if blocked_tables is None else frozenset(blocked_tables)
+    blocked = blocked_tables
     results = tuple(
         evaluate_kpi(
             k,

@@ -217,8 +217,28 @@ class SourceDecl(BaseModel):
         return set(header) == set(self.header)
 
 
+class PeriodDecl(BaseModel):
+    """Which period a row belongs to: a date/timestamp column, or a fiscal year and quarter."""
+
+    model_config = _FROZEN
+
+    column: str | None = None
+    fiscal_year: str | None = None
+    quarter: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> PeriodDecl:
+        if (self.column is None) == (self.fiscal_year is None):
+            raise ValueError("give either column or fiscal_year (with quarter)")
+        return self
+
+
 class TableDecl(BaseModel):
-    """One canonical table and its raw sources."""
+    """One canonical table and its raw sources.
+
+    ``period`` says which period a row belongs to, so a finding on the row is weighed only
+    against reports of that period (the certification rule, docs/validation.md).
+    """
 
     model_config = _FROZEN
 
@@ -226,6 +246,7 @@ class TableDecl(BaseModel):
     description: str = ""
     key: tuple[str, ...]
     unit_column: str | None = None
+    period: PeriodDecl | None = None
     columns: dict[str, ColumnDecl]
     state_classes: StateClasses | None = None
     sources: dict[str, SourceDecl]
@@ -256,7 +277,13 @@ class TableDecl(BaseModel):
         reserved = sorted(RESERVED & set(cols))
         if reserved:
             raise ValueError(f"reserved column name(s) {reserved}")
-        for what, names in (("key", self.key), ("unit_column", (self.unit_column or "",))):
+        period = self.period
+        period_cols = () if period is None else (period.column, period.fiscal_year, period.quarter)
+        for what, names in (
+            ("key", self.key),
+            ("unit_column", (self.unit_column or "",)),
+            ("period", tuple(c for c in period_cols if c)),
+        ):
             unknown = [c for c in names if c and c not in cols]
             if unknown:
                 raise ValueError(f"{what} names undeclared column(s) {unknown}")

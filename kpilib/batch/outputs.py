@@ -93,7 +93,7 @@ class SummaryRow:
         return tuple(k.kpi for k in self.kpis if k.certified is not True)
 
 
-_CERTIFIED = {"certified": True, "not_certified": False, "unknown": None}
+_CERTIFIED = {"certified": True, "not_certified": False, "unknown": None, "no_data": False}
 
 
 def summary_row(path: Path) -> SummaryRow:
