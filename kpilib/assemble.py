@@ -11,6 +11,7 @@ same content can be produced outside a notebook (tests, other tools).
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from kpilib.document import (
     AuditRow,
     ChartData,
     FindingEntry,
+    KpiChange,
     KpiHistory,
     LabelCount,
     MonthCount,
@@ -34,6 +36,7 @@ from kpilib.document import (
     ProjectProgress,
     Provenance,
     QuarterFigure,
+    Rank,
     ReportDocument,
     RowSample,
     Scorecard,
@@ -45,7 +48,8 @@ from kpilib.errors import ParameterError
 from kpilib.forms.models import UnitForms
 from kpilib.forms.reader import read_unit_forms
 from kpilib.fsio import atomic_write_text
-from kpilib.paths import outputs_dir, safe_component
+from kpilib.numbers import round_half_up
+from kpilib.paths import outputs_dir, safe_component, sample_data_dir
 from kpilib.provenance import git_commit
 from kpilib.scoring import unit_scorecard
 from kpilib.signoff import build_fingerprint, signoff_state
@@ -58,6 +62,7 @@ from kpilib.validation import (
 from kpilib.webform import FormEntry, web_form
 
 LANGS = ("th", "en")
+NUMERALS = ("arabic", "thai")
 AUDIT_ROWS = 10
 """Non-compliant tickets listed in a district report (the full list is in the audit CSV)."""
 
@@ -88,6 +93,7 @@ class ReportParameters:
         as_of: The as-of date (default: the quarter's last day).
         lang: ``th`` or ``en``.
         result_json: Where to write ``report.json``, or None.
+        numerals: ``arabic`` (default) or ``thai`` digits in the report.
     """
 
     unit: str
@@ -98,6 +104,7 @@ class ReportParameters:
     as_of: dt.date
     lang: str
     result_json: Path | None
+    numerals: str = "arabic"
 
 
 def check_parameters(
@@ -105,22 +112,26 @@ def check_parameters(
     unit: str,
     fy: int | str,
     quarter: int | str,
-    data_dir: str | Path,
+    data_dir: str | Path = "",
     validation_json: str | Path = "",
     as_of: str = "",
     lang: str = "th",
     result_json: str | Path = "",
+    numerals: str = "arabic",
 ) -> ReportParameters:
     """Check the report parameters before anything reads a file.
 
     Raises:
-        ParameterError: A bad unit code, CE year, quarter, language, date or path.
+        ParameterError: A bad unit code, CE year, quarter, language, numeral style, date or
+            path.
     """
     safe_component(str(unit), what="unit code")
     year = cal.require_be_year(fy)
     q = cal.require_quarter(quarter)
     if lang not in LANGS:
         raise ParameterError(f"lang must be 'th' or 'en', got {lang!r}")
+    if numerals not in NUMERALS:
+        raise ParameterError(f"numerals must be 'arabic' or 'thai', got {numerals!r}")
     q_start, q_end = cal.quarter_bounds(year, q)
     if as_of:
         day = cal.parse_thai_date(str(as_of), assume_era="be")
@@ -140,8 +151,8 @@ def check_parameters(
             raise ParameterError(f"{name} {text!r}: NUL characters are not allowed")
         return Path(text).resolve()
 
-    data = _path(data_dir, "data_dir")
-    if data is None or not data.is_dir():
+    data = _path(data_dir, "data_dir") or sample_data_dir()
+    if not data.is_dir():
         raise ParameterError(f"data_dir {str(data_dir)!r} is not a folder")
     return ReportParameters(
         unit=str(unit),
@@ -152,6 +163,7 @@ def check_parameters(
         as_of=day,
         lang=lang,
         result_json=_path(result_json, "result_json"),
+        numerals=numerals,
     )
 
 
@@ -264,6 +276,88 @@ def web_forms(scorecards: list[Scorecard], forms: UnitForms | None = None) -> tu
         results = {sc.quarter: sc.result(r.kpi.id) for sc in scorecards}
         out.append(web_form(r.kpi, results, form_entries(forms, r.kpi.id)))
     return tuple(out)
+
+
+_PEERS: weakref.WeakKeyDictionary[Bundle, dict[tuple[int, int, str], dict[str, float | None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def peer_percents(
+    bundle: Bundle, *, catalog: Catalog, fy: int, quarter: int, kind: str
+) -> dict[str, float | None]:
+    """Every unit of ``kind``'s total percent for one quarter.
+
+    Computed once per data bundle and quarter (a batch's worker process reuses it for every
+    report it renders: about 1 s for the 50 districts, see ``docs/benchmarks.md``).
+    """
+    cache = _PEERS.setdefault(bundle, {})
+    key = (fy, quarter, kind)
+    if key not in cache:
+        cache[key] = {
+            u.code: unit_scorecard(u.code, fy, quarter, bundle=bundle, catalog=catalog).percent
+            for u in catalog.units
+            if u.kind == kind and catalog.kpis_for_unit(u.code, fy)
+        }
+    return cache[key]
+
+
+def rank(scorecard: Scorecard, percents: dict[str, float | None]) -> Rank:
+    """The unit's position on total percent among ``percents`` (ties share a position)."""
+    unit = scorecard.unit
+    mine = scorecard.percent
+    counted = [p for p in percents.values() if p is not None]
+    position = None if mine is None else 1 + sum(p > mine + 1e-9 for p in counted)
+    return Rank(kind=unit.kind, position=position, of=len(counted), percent=mine)
+
+
+def _result(sc: Scorecard | None, kpi_id: str) -> float | None:
+    if sc is None:
+        return None
+    try:
+        r = sc.result(kpi_id)
+    except KeyError:
+        return None
+    v = r.result_value
+    return None if v is None else round_half_up(v, 2)
+
+
+def changes(
+    scorecards: list[Scorecard], *, previous_year: Scorecard | None, year_ago: Scorecard | None
+) -> tuple[KpiChange, ...]:
+    """Each KPI's result beside the previous quarter's and the same quarter last year's.
+
+    Args:
+        scorecards: This fiscal year's scorecards, quarters 1 … n.
+        previous_year: Quarter 4 of the previous fiscal year (the previous quarter of a Q1).
+        year_ago: Quarter n of the previous fiscal year.
+    """
+    if not scorecards:
+        return ()
+    current = scorecards[-1]
+    q, fy = current.quarter, current.fiscal_year
+    if q > 1:
+        prev, prev_label = scorecards[-2], f"ไตรมาสที่ {q - 1}"
+    else:
+        prev, prev_label = previous_year, f"ไตรมาสที่ 4 ปี {fy - 1}"
+    return tuple(
+        KpiChange(
+            kpi=r.kpi.id,
+            current=_result(current, r.kpi.id),
+            previous_label_th=prev_label,
+            previous=_result(prev, r.kpi.id),
+            year_ago_label_th=f"ไตรมาสที่ {q} ปี {fy - 1}",
+            year_ago=_result(year_ago, r.kpi.id),
+        )
+        for r in current.results
+    )
+
+
+def _earlier(unit: str, fy: int, quarter: int, bundle: Bundle, cat: Catalog) -> Scorecard | None:
+    """A scorecard of an earlier fiscal year, or ``None`` when that year has no plan."""
+    if not cat.kpis_for_unit(unit, fy):
+        return None
+    return unit_scorecard(unit, fy, quarter, bundle=bundle, catalog=cat)
 
 
 def project_progress(
@@ -472,8 +566,13 @@ def build_document(params: ReportParameters) -> ReportDocument:
     prov = provenance(params, bundle)
     forms = read_unit_forms(params.data_dir, unit.code, params.fy, params.quarter, catalog=cat)
     fingerprint = build_fingerprint(scorecard, prov.inputs, forms)
+    last_year = params.fy - 1
+    percents = peer_percents(
+        bundle, catalog=cat, fy=params.fy, quarter=params.quarter, kind=unit.kind
+    )
     return ReportDocument(
         lang=params.lang,  # type: ignore[arg-type]
+        numerals=params.numerals,  # type: ignore[arg-type]
         period=Period(
             fiscal_year=params.fy,
             quarter=params.quarter,
@@ -499,6 +598,12 @@ def build_document(params: ReportParameters) -> ReportDocument:
         provenance=prov,
         forms=forms,
         signoff=signoff_state(params.data_dir, fingerprint),
+        rank=rank(scorecard, percents),
+        changes=changes(
+            scorecards,
+            previous_year=_earlier(unit.code, last_year, 4, bundle, cat),
+            year_ago=_earlier(unit.code, last_year, params.quarter, bundle, cat),
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import textwrap
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -133,6 +134,54 @@ def thai_month_label(year: int, month: int) -> str:
     return f"{MONTHS_SHORT[month - 1]} {(year + 543) % 100:02d}"
 
 
+def wrap_title(title: str, width: int = 48) -> str:
+    """Wrap a chart title at spaces into lines of about ``width`` characters (never mid-word).
+
+    Thai writes no spaces between words, so a long run without spaces stays whole on its line;
+    the figure's constrained layout then keeps it inside the figure instead of cutting it.
+    """
+    lines = []
+    for line in title.split("\n"):
+        lines.extend(textwrap.wrap(line, width=width, break_long_words=False) or [""])
+    return "\n".join(lines)
+
+
+def with_thai_digits(fig: Any) -> Any:
+    """Draw every number of a figure in Thai digits (the report's ``numerals="thai"``):
+    titles, labels, annotations and tick labels (each axis's formatter is wrapped)."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import Formatter
+
+    from kpilib.calendar import to_thai_digits
+
+    class ThaiDigits(Formatter):
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def set_axis(self, axis: Any) -> None:
+            super().set_axis(axis)
+            self.inner.set_axis(axis)
+
+        def set_locs(self, locs: Any) -> None:
+            self.inner.set_locs(locs)
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return to_thai_digits(self.inner(x, pos))
+
+        def format_ticks(self, values: Any) -> list[str]:
+            return [to_thai_digits(t) for t in self.inner.format_ticks(values)]
+
+        def get_offset(self) -> str:
+            return to_thai_digits(self.inner.get_offset())
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(ThaiDigits(axis.get_major_formatter()))
+    for text in fig.findobj(Text):
+        text.set_text(to_thai_digits(text.get_text()))
+    return fig
+
+
 def _empty(ax: Any, text: str = "ไม่มีข้อมูล") -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=14)
     ax.set_xticks([])
@@ -164,7 +213,7 @@ def result_by_quarter(
     fig, ax = _figure(width=7.0, height=3.8)
     if df.empty:
         _empty(ax)
-        ax.set_title(title)
+        ax.set_title(wrap_title(title))
         return fig
     labels = [f"ไตรมาส {int(q)}" for q in df["quarter"]]
     values = pd.to_numeric(df.get("value"), errors="coerce")
@@ -195,7 +244,7 @@ def result_by_quarter(
     ax.set_xticks(x, labels)
     ax.set_ylabel(unit_label or "ผลงาน")
     ax.set_xlabel("ไตรมาส (ปีงบประมาณ)")
-    ax.set_title(title)
+    ax.set_title(wrap_title(title))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     ax.margins(y=0.15)
     return fig
@@ -215,7 +264,7 @@ def monthly_trend(frame: pd.DataFrame, *, title: str = "เรื่องร้
     fig, ax = _figure()
     if frame.empty:
         _empty(ax)
-        ax.set_title(title)
+        ax.set_title(wrap_title(title))
         return fig
     labels = [
         thai_month_label(int(y), int(m)) for y, m in zip(frame["year"], frame["month"], strict=True)
@@ -226,7 +275,7 @@ def monthly_trend(frame: pd.DataFrame, *, title: str = "เรื่องร้
     ax.set_xticks(x, labels, rotation=0)
     ax.set_ylabel("จำนวนเรื่อง")
     ax.set_xlabel("เดือน")
-    ax.set_title(title)
+    ax.set_title(wrap_title(title))
     ax.set_ylim(bottom=0)
     ax.legend(frameon=False)
     return fig
@@ -259,7 +308,7 @@ def district_position(
     fig, ax = _figure(width=8.0, height=max(3.0, 0.2 * len(df) + 1.2))
     if df.empty:
         _empty(ax)
-        ax.set_title(title)
+        ax.set_title(wrap_title(title))
         return fig
     colours = [
         _COLOURS["highlight"] if code == unit_code else _COLOURS["muted"]
@@ -274,9 +323,9 @@ def district_position(
     ranked = df.dropna(subset=["value"]).sort_values("value", ascending=False)
     if unit_code in set(ranked["unit_code"]):
         rank = list(ranked["unit_code"]).index(unit_code) + 1
-        ax.set_title(f"{title}\nอันดับที่ {rank} จาก {len(ranked)} เขต")
+        ax.set_title(wrap_title(f"{title}\nอันดับที่ {rank} จาก {len(ranked)} เขต"))
     else:
-        ax.set_title(title)
+        ax.set_title(wrap_title(title))
     ax.set_xlabel(value_label)
     ax.set_ylabel("สำนักงานเขต")
     return fig
@@ -303,7 +352,7 @@ def complaints_by_type(
     fig, ax = _figure(width=8.0, height=max(2.5, 0.32 * len(s) + 1.2))
     if s.empty:
         _empty(ax)
-        ax.set_title(title)
+        ax.set_title(wrap_title(title))
         return fig
     y = list(range(len(s)))
     ax.barh(y, s.values, color=_COLOURS["main"])
@@ -318,7 +367,7 @@ def complaints_by_type(
             textcoords="offset points",
         )
     ax.set_xlabel("จำนวนเรื่อง")
-    ax.set_title(title)
+    ax.set_title(wrap_title(title))
     ax.margins(x=0.1)
     return fig
 
@@ -350,7 +399,7 @@ def backlog_ageing(counts: pd.Series, *, title: str = "อายุเรื่�
     ax.set_xticks(x, [str(i) for i in counts.index])
     ax.set_xlabel("อายุเรื่องนับจากวันที่รับแจ้ง")
     ax.set_ylabel("จำนวนเรื่องที่ยังไม่เสร็จ")
-    ax.set_title(title)
+    ax.set_title(wrap_title(title))
     ax.margins(y=0.15)
     return fig
 
@@ -382,23 +431,20 @@ def time_to_finish(days: pd.Series, *, title: str = "ระยะเวลาด
         ax.legend(frameon=False)
         ax.set_xlabel("จำนวนวัน")
         ax.set_ylabel("จำนวนเรื่อง")
-    ax.set_title(title)
+    ax.set_title(wrap_title(title))
     return fig
 
 
 # ---------------------------------------------------------------- a report's charts
 
 
-def report_figures(doc: ReportDocument) -> list[tuple[str, Any]]:
-    """``(alt text, figure)`` for every chart of a report document, in order.
+def kpi_figures(doc: ReportDocument) -> list[tuple[str, str, Any]]:
+    """``(KPI id, alt text, figure)``: each KPI's result by quarter with its plan and target.
 
-    Per KPI the charts its definition asks for (``charts`` in ``params/kpis``); then, when the
-    report has complaint data, the monthly trend (districts), the district comparison,
-    complaints by type and the backlog's age.
+    Only KPIs whose definition asks for the chart (``charts: [by_quarter]`` in
+    ``params/kpis``) and that have a value in some quarter.
     """
-    from kpilib import calendar as cal
-
-    figs: list[tuple[str, Any]] = []
+    figs: list[tuple[str, str, Any]] = []
     for r in doc.scorecard.results:
         h = doc.history_of(r.kpi.id)
         if "by_quarter" not in r.kpi.charts or h is None:
@@ -417,10 +463,21 @@ def report_figures(doc: ReportDocument) -> list[tuple[str, Any]]:
         name = r.kpi.short_name_th or r.kpi.name_th
         figs.append(
             (
-                f"ผลงานเทียบเป้าหมายรายไตรมาส: {r.kpi.name_th}",
-                result_by_quarter(rows, title=name, unit_label=r.kpi.unit_th),
+                r.kpi.id,
+                f"ผลงานเทียบเป้าหมายรายไตรมาส: {name}",
+                result_by_quarter(rows, title=f"ผลงานรายไตรมาส: {name}", unit_label=r.kpi.unit_th),
             )
         )
+    return figs
+
+
+def complaint_figures(doc: ReportDocument) -> list[tuple[str, Any]]:
+    """``(alt text, figure)`` for the complaint charts: the monthly trend (districts), the
+    district comparison, complaints by type (with a note when tags overlap) and the backlog's
+    age; none without complaint data."""
+    from kpilib import calendar as cal
+
+    figs: list[tuple[str, Any]] = []
     c = doc.charts
     if c is None:
         return figs
@@ -472,3 +529,13 @@ def report_figures(doc: ReportDocument) -> list[tuple[str, Any]]:
             )
         )
     return figs
+
+
+def report_figures(doc: ReportDocument) -> list[tuple[str, Any]]:
+    """``(alt text, figure)`` for every chart of a report document, in report order."""
+    return [(alt, fig) for _, alt, fig in kpi_figures(doc)] + complaint_figures(doc)
+
+
+def localised(doc: ReportDocument, fig: Any) -> Any:
+    """The figure in the report's numeral style (:func:`with_thai_digits` for ``thai``)."""
+    return with_thai_digits(fig) if doc.numerals == "thai" else fig

@@ -402,18 +402,21 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     from kpilib import paths
     from kpilib.calendar import require_supported_fy
+    from kpilib.findings_page import write_validation_page
     from kpilib.validation import format_summary, run_validation
 
     fy = require_supported_fy(args.fy if args.fy is not None else 2567)
     data = paths.input_folder(args.data or paths.sample_data_dir(), option="--data")
     out = paths.output_folder(args.out or paths.outputs_dir() / "validation", option="--out")
     report = run_validation(data, fy=fy, out_dir=out)
+    page = write_validation_page(report, out)
     print(format_summary(report))
     for line in report.unusable:
         print(f"kpi validate: unusable input: {line}", file=sys.stderr)
     n_block = sum(1 for f in report.findings if f.severity == "blocking")
     n_warn = len(report.findings) - n_block
     print(f"{n_block} blocking and {n_warn} warning finding(s); results: {out / 'validation.json'}")
+    print(f"for people: {page}")
     if report.data_docs:
         print(f"data docs: {report.data_docs}")
     return report.exit_code

@@ -738,6 +738,64 @@ class ChartData(BaseModel):
     ageing: tuple[LabelCount, ...] = ()
 
 
+class Rank(BaseModel):
+    """The unit's position among the units of its kind on the total percent (1 = best).
+
+    Attributes:
+        kind: ``district`` (the 50 district offices) or ``office``.
+        position: 1-based position; ``None`` when the unit has no total (no KPI with data).
+        of: How many units of the kind have a total.
+        percent: The unit's total percent (points × 100 ÷ counted weight).
+    """
+
+    model_config = _MODEL
+
+    kind: Literal["district", "office"]
+    position: int | None
+    of: int
+    percent: float | None = None
+
+
+NO_LAST_YEAR_TH = "ไม่มีข้อมูลปีก่อน"
+
+
+class KpiChange(BaseModel):
+    """One KPI's result beside its result a quarter and a year earlier (the summary's columns).
+
+    Attributes:
+        kpi: The KPI id.
+        current: This quarter's result as displayed (ผลงาน; milestone KPIs: the progress).
+        previous_label_th: Which quarter "previous" is (``ไตรมาสที่ 1`` or, for a first quarter,
+            ``ไตรมาสที่ 4 ปี 2566``).
+        previous: The previous quarter's result (``None``: no data then).
+        year_ago_label_th: The same quarter of the previous fiscal year.
+        year_ago: Its result (``None``: no data for it, :data:`NO_LAST_YEAR_TH`).
+    """
+
+    model_config = _MODEL
+
+    kpi: str
+    current: float | None = None
+    previous_label_th: str
+    previous: float | None = None
+    year_ago_label_th: str
+    year_ago: float | None = None
+
+    @property
+    def delta_previous(self) -> float | None:
+        """Change since the previous quarter (``None`` when either side has no data)."""
+        if self.current is None or self.previous is None:
+            return None
+        return self.current - self.previous
+
+    @property
+    def delta_year_ago(self) -> float | None:
+        """Change since the same quarter last year (``None`` when either side has no data)."""
+        if self.current is None or self.year_ago is None:
+            return None
+        return self.current - self.year_ago
+
+
 class Provenance(BaseModel):
     """What a report was made from and with.
 
@@ -777,6 +835,9 @@ class ReportDocument(BaseModel):
         charts: Complaint chart data, when there are tickets.
         audit: The complaint audit sample (district reports).
         provenance: Inputs, code, time.
+        numerals: ``arabic`` (default) or ``thai`` digits for every number shown.
+        rank: The unit's position among units of its kind (``None``: not computed).
+        changes: Each KPI's result a quarter and a year earlier.
         forms: What people entered on the unit's forms (:mod:`kpilib.forms`); ``None`` when
             the report was built without a data folder.
         signoff: The sign-off state against the report's input fingerprint
@@ -787,6 +848,7 @@ class ReportDocument(BaseModel):
 
     schema_version: int = SCHEMA_VERSION
     lang: Literal["th", "en"] = "th"
+    numerals: Literal["arabic", "thai"] = "arabic"
     period: Period
     scorecard: Scorecard
     history: tuple[KpiHistory, ...] = ()
@@ -796,6 +858,8 @@ class ReportDocument(BaseModel):
     charts: ChartData | None = None
     audit: Audit | None = None
     provenance: Provenance
+    rank: Rank | None = None
+    changes: tuple[KpiChange, ...] = ()
     forms: UnitForms | None = None
     signoff: SignoffState | None = None
 
@@ -815,6 +879,10 @@ class ReportDocument(BaseModel):
     def history_of(self, kpi_id: str) -> KpiHistory | None:
         """One KPI's quarterly figures."""
         return next((h for h in self.history if h.kpi == kpi_id), None)
+
+    def change_of(self, kpi_id: str) -> KpiChange | None:
+        """One KPI's results a quarter and a year earlier."""
+        return next((c for c in self.changes if c.kpi == kpi_id), None)
 
 
 def report_json_schema() -> dict[str, Any]:

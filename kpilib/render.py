@@ -31,6 +31,22 @@ from kpilib.paths import package_dir
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 """Executable names tried by :func:`find_chromium`, in order."""
 
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--hide-scrollbars",
+    "--mute-audio",
+)
+"""Switches for every headless Chromium kpilib starts (no network, no profile state)."""
+
 INSTALL_ADVICE = (
     "Chromium is needed to print PDFs: install it with 'apt-get install chromium' "
     "(Debian/Ubuntu), or set KPILIB_CHROMIUM to a Chromium/Chrome executable"
@@ -163,18 +179,7 @@ def _run_chromium(chromium: str, args: list[str], html_path: Path, *, timeout: f
     with tempfile.TemporaryDirectory(prefix="kpilib-chromium-") as profile:
         cmd = [
             chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--hide-scrollbars",
-            "--mute-audio",
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             *args,
             src.as_uri(),
@@ -190,6 +195,34 @@ def _run_chromium(chromium: str, args: list[str], html_path: Path, *, timeout: f
         raise RenderError(f"Chromium failed on {src} (exit {proc.returncode}): {tail}")
 
 
+RUNNING_HEADER_ATTR = "data-running-header"
+"""The attribute of the report's header element holding the PDF's running header text."""
+
+PDF_TITLE_ATTR = "data-pdf-title"
+"""The attribute of the report's header element holding the PDF's title."""
+
+
+def pdf_name(fy: int, quarter: int, unit: str) -> str:
+    """A report PDF's file name: ``<FY>_Q<q>_<unit>.pdf`` (e.g. ``2567_Q1_1032.pdf``)."""
+    from kpilib.paths import safe_component
+
+    return f"{int(fy)}_Q{int(quarter)}_{safe_component(unit, what='unit code')}.pdf"
+
+
+def _margin_template(text: str, *, align: str) -> str:
+    """A header/footer template for ``Page.printToPDF`` in the embedded font.
+
+    Chromium draws these outside the page's document, so the font is embedded again here;
+    ``pageNumber``/``totalPages`` are filled in by Chromium.
+    """
+    return (
+        f"<style>{font_face_css()}\n"
+        "#kpi-margin { font-family: 'Sarabun'; font-size: 8.5px; color: #45525c; width: 100%;"
+        f" margin: 0 12mm; text-align: {align}; }}</style>"
+        f'<div id="kpi-margin">{text}</div>'
+    )
+
+
 def html_to_pdf(
     html_path: Path | str,
     pdf_path: Path | str,
@@ -197,7 +230,13 @@ def html_to_pdf(
     chromium: str | None = None,
     timeout: float = 120.0,
 ) -> Path:
-    """Print an HTML file to PDF (A4, no browser header/footer) with headless Chromium.
+    """Print an HTML report to an A4 PDF with a running header and page numbers.
+
+    Chromium prints through the DevTools protocol (``Page.printToPDF``, see
+    :mod:`kpilib.browser`): the running header is the text of the page's
+    ``[data-running-header]`` element attribute (unit, fiscal year, quarter), the footer
+    "หน้า n / N", both in the embedded font; the PDF's title metadata is the page's
+    ``[data-pdf-title]`` (else its ``<title>``).
 
     Args:
         html_path: A local HTML file (self-contained: nothing is fetched).
@@ -212,21 +251,38 @@ def html_to_pdf(
         DependencyMissing: Without Chromium (the message says ``apt-get install chromium``).
         RenderError: If Chromium fails or writes nothing.
     """
-    exe = find_chromium(chromium)
+    import html as html_lib
+
+    from kpilib.browser import Browser
+
+    src = Path(html_path).resolve()
+    if not src.is_file():
+        raise RenderError(f"{src}: HTML file not found")
     out = Path(pdf_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp.pdf")
-    tmp.unlink(missing_ok=True)
-    _run_chromium(
-        exe,
-        ["--no-pdf-header-footer", "--print-to-pdf-no-header", f"--print-to-pdf={tmp.resolve()}"],
-        Path(html_path),
-        timeout=timeout,
-    )
-    if not tmp.is_file() or tmp.stat().st_size == 0:
+    with Browser(chromium, timeout=timeout) as browser:
+        page = browser.new_page(width=1100)
+        page.open(src)
+        marks = page.evaluate(
+            f"""(() => {{
+              const h = document.querySelector('[{RUNNING_HEADER_ATTR}]');
+              const t = document.querySelector('[{PDF_TITLE_ATTR}]');
+              if (t) document.title = t.getAttribute('{PDF_TITLE_ATTR}');
+              return [h ? h.getAttribute('{RUNNING_HEADER_ATTR}') : '', document.title];
+            }})()"""
+        )
+        header = html_lib.escape(marks[0] or marks[1] or "")
+        data = page.print_pdf(
+            header_html=_margin_template(header, align="left"),
+            footer_html=_margin_template(
+                'หน้า <span class="pageNumber"></span> / <span class="totalPages"></span>',
+                align="right",
+            ),
+        )
+    if not data:
         raise RenderError(f"Chromium wrote no PDF for {html_path}")
-    tmp.replace(out)
-    return out
+    from kpilib.fsio import atomic_write_bytes
+
+    return atomic_write_bytes(out, data)
 
 
 def html_to_png(

@@ -24,11 +24,12 @@
 unit: str = "1032"  # unit code (district geocode or office code, e.g. GOVSEC)
 fy: int = 2567  # fiscal year, Buddhist Era
 quarter: int = 1  # quarter 1-4 of the fiscal year
-data_dir: str = "../data/sample"  # data folder (raw/ and processed/)
+data_dir: str = ""  # data folder (raw/ and processed/); empty: the sample data, data/sample
 validation_json: str = ""  # validation results of the batch run; empty: use or run validation
 as_of: str = ""  # as-of date (ISO); empty: the quarter's last day
 lang: str = "th"  # report language: th or en
-result_json: str = ""  # where to write the unit-quarter scorecard JSON; empty: do not write
+numerals: str = "arabic"  # digits in the report: arabic or thai
+result_json: str = ""  # where to write the report JSON (findings.csv beside it); empty: none
 
 # %%
 from IPython.display import HTML, display
@@ -44,44 +45,25 @@ params = check_parameters(
     validation_json=validation_json,
     as_of=as_of,
     lang=lang,
+    numerals=numerals,
     result_json=result_json,
 )
 doc = build_document(params)
 write_report_json(doc, params.result_json)
-display(HTML(blocks.header_html(doc)))
-
-# %% [markdown]
-# ## 1. สรุปผลคะแนน (Scorecard)
-
-# %%
-display(HTML(blocks.scorecard_html(doc)))
-
-# %% [markdown]
-# ## 2. รายละเอียดตัวชี้วัด (KPI details)
+blocks.write_findings_beside(doc, params.result_json)
+display(HTML(blocks.header_html(doc) + blocks.summary_html(doc)))
 
 # %%
 display(HTML(blocks.kpi_sections_html(doc)))
 
-# %% [markdown]
-# ## 3. แผนภูมิ (Charts)
-
 # %%
 display(HTML(blocks.charts_html(doc)))
-
-# %% [markdown]
-# ## 4. ตรวจสอบรายเรื่อง (Audit)
 
 # %%
 display(HTML(blocks.audit_html(doc)))
 
-# %% [markdown]
-# ## 5. ผลการตรวจสอบข้อมูล (Data validation)
-
 # %%
 display(HTML(blocks.validation_html(doc)))
-
-# %% [markdown]
-# ## 6. การรับรองรายงาน (Certification)
 
 # %%
 display(HTML(blocks.certification_html(doc)))
@@ -97,3 +79,6 @@ display(HTML(blocks.forms_html(doc)))
 
 # %%
 display(HTML(blocks.signoff_html(doc)))
+
+# %%
+display(HTML(blocks.appendix_html(doc)))

@@ -431,11 +431,11 @@ def test_summaries_have_thai_headers_and_one_row_per_unit(data_dir, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Thai text correctly
     rows = [line.split(",") for line in raw.decode("utf-8-sig").splitlines()]
     assert rows[0][:4] == [outputs.H_CODE, outputs.H_NAME, outputs.H_QUARTER, outputs.H_POINTS]
-    assert f"{outputs.H_LEVEL} K1" in rows[0]
+    assert f"{outputs.H_LEVEL} ตัวชี้วัดทดสอบ" in rows[0]  # the KPI's short name, not its id
     assert [r[0] for r in rows[1:]] == ["1001", "1002", "1003"]
     by_code = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert float(by_code["1001"][outputs.H_POINTS]) == 10
-    assert by_code["1001"][f"{outputs.H_LEVEL} K1"] == "5"
+    assert by_code["1001"][f"{outputs.H_LEVEL} ตัวชี้วัดทดสอบ"] == "5"
     assert by_code["1001"][outputs.H_CERTIFIED] == "รับรองแล้ว"
     assert by_code["1003"][outputs.H_CERTIFIED] == "ยังไม่รับรอง"
     assert by_code["1002"][outputs.H_STATUS] == outputs.STATUS_TH["failed"]
@@ -518,13 +518,13 @@ def test_a_pdf_from_older_inputs_never_stays(data_dir, tmp_path):
     out = tmp_path / "out"
     _first, _ = _run(_plan(data_dir, out, units=["1001"], pdf=True))
     unit_dir = out / "2567" / "Q1" / "1001"
-    assert (unit_dir / "report.pdf").is_file()
+    assert (unit_dir / "2567_Q1_1001.pdf").is_file()
     with open(data_dir / "raw" / "scores.csv", "a", encoding="utf-8") as fh:
         fh.write("1004,เขตบางรัก,80\n")
     again, _ = _run(_plan(data_dir, out, units=["1001"]))
     assert _status(again) == {"1001": "ok"}
-    assert not (unit_dir / "report.pdf").exists()
-    assert "report.pdf" not in again.index_paths[0].read_text(encoding="utf-8")
+    assert not (unit_dir / "2567_Q1_1001.pdf").exists()
+    assert "2567_Q1_1001.pdf" not in again.index_paths[0].read_text(encoding="utf-8")
 
 
 @pytest.mark.slow

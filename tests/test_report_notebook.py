@@ -142,7 +142,7 @@ def test_screenshot_and_pdf(rendered):
     text = subprocess.run(
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert "เขตประเวศ" in text and "สรุปผลคะแนน" in text
+    assert "เขตประเวศ" in text and "สรุปผลการประเมิน" in text
 
 
 def test_exploration_notebook_runs_on_the_same_data(rendered):

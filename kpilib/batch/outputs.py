@@ -49,6 +49,7 @@ H_CERTIFIED = "การรับรอง"
 H_VALIDATION = "ผลการตรวจสอบข้อมูล"
 H_STATUS = "สถานะรายงาน"
 H_LEVEL = "ระดับ"
+H_RANK = "อันดับ"
 
 STATUS_TH = {
     "ok": "สำเร็จ",
@@ -72,6 +73,7 @@ class KpiLevel:
     label: str
     level: int | None
     certified: bool | None
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class SummaryRow:
     percent: float | None
     kpis: tuple[KpiLevel, ...]
     certified: bool | None
+    sample_data: bool = False
 
     @property
     def uncertified(self) -> tuple[str, ...]:
@@ -106,7 +109,8 @@ def summary_row(path: Path) -> SummaryRow:
     from kpilib.document import read_report_json  # pydantic models: only when reading one
 
     try:
-        sc = read_report_json(Path(path).read_bytes()).scorecard
+        doc = read_report_json(Path(path).read_bytes())
+        sc = doc.scorecard
     except OSError as exc:
         raise InputError(f"cannot read the report's results: {exc.strerror}", file=path) from exc
     except ValueError as exc:  # pydantic's ValidationError and JSON errors
@@ -122,10 +126,12 @@ def summary_row(path: Path) -> SummaryRow:
                 label=" ".join(p for p in (r.kpi.code, r.kpi.short_name_th or r.kpi.name_th) if p),
                 level=r.level,
                 certified=_CERTIFIED[r.certification.state],
+                short=r.kpi.short_name_th or r.kpi.name_th,
             )
             for r in sc.results
         ),
         certified=_CERTIFIED[sc.certification],
+        sample_data=doc.provenance.sample_data,
     )
 
 
@@ -216,6 +222,29 @@ def _kpi_columns(rows: Sequence[IndexRow]) -> list[KpiLevel]:
     return list(seen.values())
 
 
+def kpi_headers(kpis: Sequence[KpiLevel]) -> dict[str, str]:
+    """Each KPI column's heading: its short Thai name (with its code when two share one)."""
+    names = [k.short or k.label for k in kpis]
+    return {
+        k.kpi: name if names.count(name) == 1 else f"{name} ({k.label})"
+        for k, name in zip(kpis, names, strict=True)
+    }
+
+
+def ranks(plan: RunPlan, rows: Sequence[IndexRow]) -> dict[str, tuple[int, int]]:
+    """Each unit's position (1 = best) and how many are ranked, among units of its kind
+    (districts, offices) on the total percentage; units without a total are not ranked."""
+    kinds = {u.code: u.kind for u in plan.units}
+    scored = [
+        (r.code, r.summary.percent) for r in rows if r.summary and r.summary.percent is not None
+    ]
+    out = {}
+    for code, pct in scored:
+        peers = [p for c, p in scored if kinds.get(c) == kinds.get(code)]
+        out[code] = (1 + sum(p > pct for p in peers), len(peers))
+    return out
+
+
 def _levels(row: IndexRow) -> dict[str, int | None]:
     return {k.kpi: k.level for k in row.summary.kpis} if row.summary else {}
 
@@ -223,8 +252,9 @@ def _levels(row: IndexRow) -> dict[str, int | None]:
 def summary_table(rows: Sequence[IndexRow]) -> list[list[Any]]:
     """Header + one row per unit, Thai headers (used for the CSV and the workbook)."""
     kpis = _kpi_columns(rows)
+    names = kpi_headers(kpis)
     header = [H_CODE, H_NAME, H_QUARTER, H_POINTS, H_WEIGHT, H_PERCENT]
-    header += [f"{H_LEVEL} {k.kpi}" for k in kpis] + [H_CERTIFIED, H_VALIDATION, H_STATUS]
+    header += [f"{H_LEVEL} {names[k.kpi]}" for k in kpis] + [H_CERTIFIED, H_VALIDATION, H_STATUS]
     table: list[list[Any]] = [header]
     for r in rows:
         s = r.summary
@@ -280,21 +310,50 @@ def _cell(value: Any, *, num: bool = False) -> dict[str, Any]:
     return {"text": _fmt(value), "sort": "" if value is None else value, "num": num}
 
 
-def render_index(plan: RunPlan, quarter: int, rows: Sequence[IndexRow]) -> str:
-    """The index page of one quarter (every value escaped by Jinja2's autoescape)."""
+VALIDATION_PAGE = "validation/index.html"
+"""The validation page of a fiscal year, relative to ``<out>/<FY>/`` (linked when present)."""
+
+
+def _env() -> Any:
     import jinja2
 
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(package_dir() / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _quarter_links(plan: RunPlan, current: int | None) -> list[dict[str, Any]]:
+    """Links to the fiscal year's quarter indexes that exist (and the one being written)."""
+    out = []
+    for q in range(1, 5):
+        if q == current or (plan.quarter_dir(q) / "index.html").is_file():
+            href = f"Q{q}/index.html" if current is None else f"../Q{q}/index.html"
+            out.append({"text": f"ไตรมาสที่ {q}", "href": href, "current": q == current})
+    return out
+
+
+def render_index(plan: RunPlan, quarter: int, rows: Sequence[IndexRow]) -> str:
+    """The index page of one quarter (every value escaped by Jinja2's autoescape).
+
+    KPI columns are headed by the KPIs' short Thai names; each unit's rank among units of its
+    kind; links to the summaries, the validation page, the other quarters and the fiscal
+    year's index; a banner when a report was made from the generated sample data.
+    """
     from kpilib.calendar import format_thai_date
     from kpilib.render import font_face_css
 
     kpis = _kpi_columns(rows)
-    legend = [{"short": f"K{i}", "id": k.kpi, "name": k.label} for i, k in enumerate(kpis, 1)]
+    names = kpi_headers(kpis)
+    rank = ranks(plan, rows)
     headers = [
         {"label": H_CODE, "type": "text"},
         {"label": H_NAME, "type": "text"},
         {"label": H_POINTS, "type": "num"},
         {"label": H_PERCENT, "type": "num"},
-        *({"label": f"{H_LEVEL} {k['short']}", "type": "num", "title": k["id"]} for k in legend),
+        {"label": H_RANK, "type": "num", "title": "ในหน่วยงานประเภทเดียวกัน"},
+        *({"label": f"{H_LEVEL} {names[k.kpi]}", "type": "num", "title": k.label} for k in kpis),
         {"label": H_CERTIFIED, "type": "text"},
         {"label": H_VALIDATION, "type": "text"},
         {"label": H_STATUS, "type": "text"},
@@ -309,6 +368,11 @@ def render_index(plan: RunPlan, quarter: int, rows: Sequence[IndexRow]) -> str:
             _cell(s.points if s else None, num=True),
             _cell(s.percent if s else None, num=True),
         ]
+        pos = rank.get(r.code)
+        rank_cell = _cell(pos[0] if pos else None, num=True)
+        if pos:
+            rank_cell["text"] = f"{pos[0]} / {pos[1]}"
+        cells.append(rank_cell)
         cells += [_cell(levels.get(k.kpi), num=True) for k in kpis]
         cert = _cell(_certified_th(r))
         if s is not None and s.uncertified:
@@ -323,7 +387,7 @@ def render_index(plan: RunPlan, quarter: int, rows: Sequence[IndexRow]) -> str:
                 "status_sort": r.status,
                 "error": r.error if r.status not in DONE else None,
                 "links": [
-                    ("notebook" if ext == "ipynb" else ext.upper(), href)
+                    (_LINK_TEXT.get(ext, ext.upper()), href)
                     for ext, href in sorted(r.links.items(), key=lambda kv: _LINK_ORDER[kv[0]])
                 ],
             }
@@ -336,22 +400,80 @@ def render_index(plan: RunPlan, quarter: int, rows: Sequence[IndexRow]) -> str:
         f"จัดทำเมื่อ {format_thai_date(dt.date.today(), style='long')} · kpilib {__version__} · "
         "คลิกหัวตารางเพื่อเรียงลำดับ"
     )
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(package_dir() / "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    return env.get_template("batch_index.html.j2").render(
-        font_css=font_face_css(),
-        title=f"รายงานผลตัวชี้วัด ปีงบประมาณ {plan.fy} ไตรมาสที่ {quarter}",
-        meta=meta,
-        headers=headers,
-        rows=view,
-        legend=legend,
-        H_LEVEL=H_LEVEL,
+    files = [("สรุปผล (Excel)", "summary.xlsx"), ("สรุปผล (CSV)", "summary.csv")]
+    if (plan.fy_dir() / VALIDATION_PAGE).is_file():
+        files.append(("ผลการตรวจสอบข้อมูล", f"../{VALIDATION_PAGE}"))
+    return (
+        _env()
+        .get_template("batch_index.html.j2")
+        .render(
+            font_css=font_face_css(),
+            title=f"รายงานผลตัวชี้วัด ปีงบประมาณ {plan.fy} ไตรมาสที่ {quarter}",
+            meta=meta,
+            headers=headers,
+            rows=view,
+            files=files,
+            quarters=_quarter_links(plan, quarter),
+            fy_index="../index.html",
+            sample=any(r.summary is not None and r.summary.sample_data for r in rows),
+        )
     )
 
 
+def render_fy_index(plan: RunPlan, by_quarter: Mapping[int, Sequence[IndexRow]]) -> str:
+    """The fiscal year's index: every unit's total percentage and rank in each quarter
+    rendered so far, with links to the quarter indexes and each report."""
+    from kpilib.calendar import format_thai_date
+    from kpilib.render import font_face_css
+
+    quarters = sorted(by_quarter)
+    names = {u.code: u.name_th for u in plan.units}
+    codes = sorted({r.code for q in quarters for r in by_quarter[q]})
+    for q in quarters:
+        names.update({r.code: r.name_th for r in by_quarter[q]})
+    rank = {q: ranks(plan, by_quarter[q]) for q in quarters}
+    cells = {(r.code, q): r for q in quarters for r in by_quarter[q]}
+    view = []
+    for code in codes:
+        line = []
+        for q in quarters:
+            r = cells.get((code, q))
+            s = r.summary if r is not None else None
+            pos = rank[q].get(code)
+            line.append(
+                {
+                    "percent": _fmt(s.percent if s else None),
+                    "sort": "" if s is None or s.percent is None else s.percent,
+                    "rank": f"{pos[0]} / {pos[1]}" if pos else "",
+                    "href": f"Q{q}/{r.links['html']}"
+                    if r is not None and "html" in r.links
+                    else "",
+                }
+            )
+        view.append({"code": code, "name": names.get(code, code), "quarters": line})
+    sample = any(
+        r.summary is not None and r.summary.sample_data for q in quarters for r in by_quarter[q]
+    )
+    return (
+        _env()
+        .get_template("batch_fy_index.html.j2")
+        .render(
+            font_css=font_face_css(),
+            title=f"รายงานผลตัวชี้วัด ปีงบประมาณ {plan.fy} ทุกไตรมาส",
+            meta=(
+                f"{len(codes)} หน่วยงาน · จัดทำเมื่อ "
+                f"{format_thai_date(dt.date.today(), style='long')} · kpilib {__version__}"
+            ),
+            quarters=quarters,
+            quarter_links=_quarter_links(plan, None),
+            rows=view,
+            sample=sample,
+            validation=f"{VALIDATION_PAGE}" if (plan.fy_dir() / VALIDATION_PAGE).is_file() else "",
+        )
+    )
+
+
+_LINK_TEXT = {"html": "รายงาน", "pdf": "PDF", "ipynb": "notebook", "json": "JSON"}
 _LINK_ORDER = {"html": 0, "pdf": 1, "ipynb": 2, "json": 3}
 
 

@@ -38,6 +38,7 @@ from kpilib.batch.outputs import (
     IndexRow,
     collect_rows,
     new_run_id,
+    render_fy_index,
     render_index,
     write_manifest,
     write_run_record,
@@ -585,6 +586,12 @@ def _write_outputs(
     if vdict is not None:
         vdict.pop("units", None)
     try:
+        vjson = plan.validation_dir() / "validation.json"
+        if plan.validate and vjson.is_file():  # the validation page first: the indexes link it
+            from kpilib.findings_page import write_validation_page  # jinja2, the catalogue
+            from kpilib.validation import load_validation_report
+
+            write_validation_page(load_validation_report(vjson), plan.validation_dir())
         for quarter in plan.quarters:
             rows = collect_rows(plan, quarter, results, status)
             batch.rows[quarter] = rows
@@ -605,6 +612,12 @@ def _write_outputs(
                     validation=vdict,
                 )
             )
+        by_quarter = {
+            q: batch.rows[q] if q in batch.rows else collect_rows(plan, q, {}, status)
+            for q in range(1, 5)
+            if q in batch.rows or (plan.quarter_dir(q) / "index.html").is_file()
+        }
+        atomic_write_text(plan.fy_dir() / "index.html", render_fy_index(plan, by_quarter))
         timings["index"] = time.perf_counter() - t0
         if hashes is not None:
             batch.run_path = write_run_record(

@@ -218,7 +218,7 @@ def is_current(
     pdf: bool,
 ) -> bool:
     """True if the last render succeeded from the same inputs (or fingerprint) and its
-    outputs (plus ``report.pdf`` when asked for) all exist."""
+    outputs (plus the PDF, ``<FY>_Q<q>_<unit>.pdf``, when asked for) all exist."""
     if state is None or state.status != "ok":
         return False
     same = (inputs is not None and state.inputs == inputs) or (
@@ -227,7 +227,7 @@ def is_current(
     if not same:
         return False
     needed = list(state.outputs or ("report.ipynb", "report.html"))
-    if pdf and "report.pdf" not in needed:
+    if pdf and not any(name.endswith(".pdf") for name in needed):
         return False
     return all((unit_dir / name).is_file() for name in needed)
 

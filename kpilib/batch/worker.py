@@ -59,7 +59,16 @@ WARM_MODULES: tuple[str, ...] = (
     "kpilib.assemble",
 )
 
-OUTPUTS = ("report.ipynb", "report.json", "report.html", "report.pdf")
+OUTPUTS = ("report.ipynb", "report.json", "report.html")
+"""A report's files; with ``--pdf`` also ``<FY>_Q<q>_<unit>.pdf`` (:func:`report_outputs`)."""
+
+
+def report_outputs(task: Task) -> tuple[str, ...]:
+    """The file names one report may leave: :data:`OUTPUTS` and its PDF's name."""
+    from kpilib.render import pdf_name
+
+    return (*OUTPUTS, pdf_name(task.parameters["fy"], task.quarter, task.unit))
+
 
 #: OS errors that mean the output folder cannot take more data: the run stops.
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
@@ -237,7 +246,9 @@ def render_report(task: Task) -> ReportResult:
     ensure_ready(task.engine)
     unit_dir = Path(task.unit_dir)
     timings: dict[str, float] = {}
-    final = {name: unit_dir / name for name in OUTPUTS}
+    names = report_outputs(task)
+    pdf = names[-1]
+    final = {name: unit_dir / name for name in names}
     tmp = {name: _tmp_path(path) for name, path in final.items()}
     state = ReportState(
         status="running",
@@ -271,8 +282,8 @@ def render_report(task: Task) -> ReportResult:
             timings["html"] = time.perf_counter() - t1
             if task.pdf:
                 t2 = time.perf_counter()
-                _print_pdf(tmp["report.html"], tmp["report.pdf"])
-                made.append("report.pdf")
+                _print_pdf(tmp["report.html"], tmp[pdf])
+                made.append(pdf)
                 timings["pdf"] = time.perf_counter() - t2
     except KpilibError as exc:
         error = f"{type(exc).__name__}: {exc.one_line()}"
@@ -285,7 +296,7 @@ def render_report(task: Task) -> ReportResult:
         made = [m for m in made if m == "report.ipynb"]  # a failure keeps its traceback only
     if not disk_full:
         try:
-            for name in OUTPUTS:  # outputs of one report always come from one render
+            for name in names:  # outputs of one report always come from one render
                 if name not in made:
                     final[name].unlink(missing_ok=True)
             for name in made:

@@ -1,0 +1,60 @@
+"""Cost of a report's rank: every unit's scorecard of its kind for one quarter.
+
+    .venv/bin/python benchmarks/bench_rank.py [--data data/sample] [--fy 2567] [--quarter 1] [--runs 5]
+
+Each run is a fresh process (``-c``): the first unit's scorecard (which fills the complaint
+engine's per-bundle cache, needed by the report anyway) is timed apart from the other 49
+districts' scorecards, which is what :func:`kpilib.assemble.peer_percents` adds, once per
+process, bundle and quarter. Medians over the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+
+CHILD = """
+import json, sys, time
+from kpilib.assemble import peer_percents
+from kpilib.catalog import load_catalog
+from kpilib.datasets import load_bundle
+from kpilib.scoring import unit_scorecard
+data, fy, q = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+cat = load_catalog(); b = load_bundle(data)
+t = time.perf_counter(); unit_scorecard("1032", fy, q, bundle=b, catalog=cat); first = time.perf_counter() - t
+t = time.perf_counter(); p = peer_percents(b, catalog=cat, fy=fy, quarter=q, kind="district"); peers = time.perf_counter() - t
+t = time.perf_counter(); peer_percents(b, catalog=cat, fy=fy, quarter=q, kind="district"); again = time.perf_counter() - t
+print(json.dumps({"first": first, "peers": peers, "again": again, "units": len(p)}))
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default="data/sample")
+    ap.add_argument("--fy", type=int, default=2567)
+    ap.add_argument("--quarter", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=5)
+    a = ap.parse_args()
+    runs = []
+    for _ in range(a.runs):
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, a.data, str(a.fy), str(a.quarter)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for key in ("first", "peers", "again"):
+        values = [r[key] for r in runs]
+        print(
+            f"{key:6s} median {statistics.median(values):.3f} s  runs "
+            + ", ".join(f"{v:.2f}" for v in values)
+        )
+    print(f"units ranked: {runs[0]['units']}")
+
+
+if __name__ == "__main__":
+    main()
