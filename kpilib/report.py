@@ -31,6 +31,7 @@ from kpilib.document import (
 from kpilib.numbers import DASH, fmt_number, round_half_up
 from kpilib.paths import package_dir
 from kpilib.rubric import bound_texts
+from kpilib.words import finding_words
 
 CERTIFICATION_SENTENCE_TH = (
     "ขอรับรองว่า ข้อมูลที่ปรากฏในเอกสารฉบับนี้ หน่วยงานได้จัดพิมพ์จากระบบงานจริง เพื่อเป็นหลักฐานไว้ตรวจสอบ"
@@ -242,13 +243,7 @@ def certification_badge(r: KpiResult) -> dict[str, str]:
     if c.state == "no_data":
         return {"text": NO_DATA_TH, "css": "muted", "reason": ""}
     css = {"certified": "ok", "not_certified": "bad", "unknown": "warn"}[c.state]
-    tables = finding_words()["tables"]
-    reasons = []
-    for reason in c.reasons_th:
-        for table in c.blocked_tables:  # the data's name for people, not the table's id
-            reason = re.sub(rf"\b{re.escape(table)}\b", tables.get(table, table), reason)
-        reasons.append(reason)
-    return {"text": c.text_th, "css": css, "reason": "; ".join(reasons)}
+    return {"text": c.text_th, "css": css, "reason": "; ".join(c.reasons_th)}
 
 
 def rubric_rows(r: KpiResult) -> list[dict[str, Any]]:
@@ -657,15 +652,6 @@ def appendix_html(doc: ReportDocument) -> str:
 # ---------------------------------------------------------------- validation, for people
 
 
-@cache
-def finding_words() -> dict[str, Any]:
-    """The plain-Thai words for validation checks, tables and columns (``findings_th.yaml``)."""
-    import yaml
-
-    path = package_dir() / "templates" / "findings_th.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
 def _affects(doc: ReportDocument, table: str) -> list[str]:
     """Short names of the report's KPIs that read ``table``."""
     return [
@@ -902,7 +888,7 @@ def kpi_chart_html(doc: ReportDocument) -> dict[str, str]:
 
 
 def charts_html(doc: ReportDocument) -> str:
-    """Section 3: the complaint charts as embedded PNGs (the report opens offline)."""
+    """Section 3: the complaint charts as inline SVG (the report opens offline)."""
     from kpilib import charts  # matplotlib: imported only when charts are drawn
 
     figs = charts.complaint_figures(doc)
