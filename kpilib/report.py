@@ -10,6 +10,8 @@ Nothing runs on import; templates are loaded on first use.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -28,6 +30,7 @@ from kpilib.document import (
     KpiResult,
     ReportDocument,
 )
+from kpilib.fsio import atomic_write_text
 from kpilib.numbers import DASH, fmt_number, round_half_up
 from kpilib.paths import package_dir
 from kpilib.rubric import bound_texts
@@ -241,9 +244,11 @@ def certification_badge(r: KpiResult) -> dict[str, str]:
     """The certification badge: text, CSS class and the reason when not certified."""
     c = r.certification
     if c.state == "no_data":
-        return {"text": NO_DATA_TH, "css": "muted", "reason": ""}
+        return {"text": NO_DATA_TH, "css": "muted", "reason": "", "short": ""}
     css = {"certified": "ok", "not_certified": "bad", "unknown": "warn"}[c.state]
-    return {"text": c.text_th, "css": css, "reason": "; ".join(c.reasons_th)}
+    n = len(c.reasons_th)
+    short = f"ข้อผิดพลาดในข้อมูล {n} รายการ (ดูรายละเอียด)" if n else ""
+    return {"text": c.text_th, "css": css, "reason": "; ".join(c.reasons_th), "short": short}
 
 
 def rubric_rows(r: KpiResult) -> list[dict[str, Any]]:
@@ -792,10 +797,6 @@ def write_findings_csv(doc: ReportDocument, path: str | Path) -> Path:
 
 def write_rows_csv(rows: list[list[str]], path: str | Path) -> Path:
     """Rows as UTF-8 CSV with a BOM (Excel opens Thai correctly)."""
-    import csv
-    import io
-
-    from kpilib.fsio import atomic_write_text
 
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
