@@ -201,7 +201,7 @@ def _computed_month(fig: MonthFigures | None) -> dict[str, str] | None:
     }
 
 
-def _mismatches(rep: MonthlyReport, fig: MonthFigures | None) -> list[str]:
+def month_mismatches(rep: MonthlyReport, fig: MonthFigures | None) -> list[str]:
     """Figures the unit declared that the data does not give (as of the same date)."""
     if fig is None:
         return []
@@ -268,7 +268,7 @@ def _month_row(
         ),
         "text": rep.text or "",
         "computed": computed,
-        "mismatch": _mismatches(rep, fig),
+        "mismatch": month_mismatches(rep, fig),
     }
 
 
