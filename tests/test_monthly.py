@@ -18,6 +18,7 @@ from conftest import ROOT, golden_tickets
 
 from kpilib import calendar as cal
 from kpilib.assemble import build_document, check_parameters
+from kpilib.batch.outputs import month_summary
 from kpilib.catalog import load_catalog
 from kpilib.cli import main
 from kpilib.errors import CalendarError, ParameterError
@@ -196,6 +197,11 @@ def test_monthly_reports_reproduce_seed_001(env, golden):
         should_contradict = on_target is not None and on_target != (row["finished_pct"] >= target)
         assert bool(contradicted) == should_contradict
         assert block["mismatches"] == len(contradicted)
+        # the month's index says the same
+        line = month_summary(doc)
+        assert line.reported and line.mismatches == block["mismatches"]
+        assert line.declared_pct == rep["progress_pct"]
+        assert round_half_up(line.computed_pct) == row["finished_pct"]
 
 
 def test_the_months_complaint_figures_are_as_of_its_end(env, golden):

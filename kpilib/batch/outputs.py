@@ -94,7 +94,8 @@ class MonthSummary:
         declared_pct: The progress the unit declared for the month (first project KPI).
         computed_pct: The progress the data gives as of the unit's report date.
         reported: The unit filed the month's progress report.
-        mismatches: Declared figures and flags the data contradicts (every project KPI).
+        mismatches: Declared figures and flags the data contradicts (every project KPI),
+            as the report counts them.
     """
 
     received: int | None = None
@@ -181,7 +182,7 @@ def _pct(value: float | None) -> float | None:
 
 def month_summary(doc: Any) -> MonthSummary | None:
     """A monthly report's figures for its index (``None`` for a quarterly report)."""
-    from kpilib.forms.view import month_mismatches
+    from kpilib.forms.view import month_disagreements
 
     no = doc.period.report_no
     if no is None:
@@ -199,7 +200,8 @@ def month_summary(doc: Any) -> MonthSummary | None:
             reported = True
             if declared is None:
                 declared = rep.progress_pct
-            mismatches += len(month_mismatches(rep, computed_fig))
+            target = doc.scorecard.result(progress.kpi).kpi.target
+            mismatches += month_disagreements(rep, computed_fig, target)
     return MonthSummary(
         received=None if fig is None else fig.received,
         finished=None if fig is None else fig.finished,

@@ -216,6 +216,17 @@ def month_mismatches(rep: MonthlyReport, fig: MonthFigures | None) -> list[str]:
     return out
 
 
+def disagreements(row: dict[str, Any]) -> int:
+    """How many declared figures and flags of a month's row (:func:`_month_row`) the data
+    contradicts."""
+    return len(row.get("mismatch", [])) + sum(f["css"] == "bad" for f in row.get("flags", []))
+
+
+def month_disagreements(rep: MonthlyReport, fig: MonthFigures | None, target: Any) -> int:
+    """:func:`disagreements` of one declared monthly report against the computed figures."""
+    return disagreements(_month_row(rep.report_no, rep.year, rep.month, rep, target, fig))
+
+
 def _month_row(
     no: int,
     year: int,
@@ -384,7 +395,6 @@ def monthly_context(doc: ReportDocument) -> dict[str, Any] | None:
         project = forms.project(r.kpi.id) if forms is not None else None
         block = _project_block(r, project, fy, no, doc.project_of(r.kpi.id))
         current = block["months"][-1]
-        flagged = [f for f in current.get("flags", []) if f["css"] == "bad"]
         responsible = project.responsible if project is not None else Person()
         projects.append(
             {
@@ -392,7 +402,7 @@ def monthly_context(doc: ReportDocument) -> dict[str, Any] | None:
                 "code": r.kpi.code or "",
                 "current": current,
                 "history": block["months"],
-                "mismatches": len(current["mismatch"]) + len(flagged),
+                "mismatches": disagreements(current),
                 "signer": responsible.name or "",
                 "signer_position": responsible.position or "",
             }
