@@ -322,3 +322,45 @@ def test_monthly_output_names_differ_from_the_quarterly_ones(tmp_path):
 def test_the_notebook_declares_the_month_parameter():
     text = (Path(ROOT) / "notebooks" / "report.py").read_text(encoding="utf-8")
     assert 'month: str = ""' in text
+
+
+def test_the_months_index_page_and_summary(tmp_path):
+    from kpilib.batch import plan_run
+    from kpilib.batch.outputs import (
+        IndexRow,
+        MonthSummary,
+        SummaryRow,
+        render_month_index,
+        summary_table,
+    )
+
+    data = tmp_path / "data"
+    data.mkdir()
+    plan = plan_run(fy=2567, month="ต.ค.", units=[UNIT], data=data, out=tmp_path / "out")
+    (plan.month_dir(11)).mkdir(parents=True)
+    (plan.month_dir(11) / "index.html").write_text("", encoding="utf-8")  # November rendered
+    line = MonthSummary(
+        received=7, finished=4, in_progress=3, finished_pct=57.14, reported=True, mismatches=2
+    )
+    rows = [
+        IndexRow(
+            code=UNIT,
+            name_th="เขต<b>ประเวศ</b>",
+            quarter=1,
+            status="ok",
+            error=None,
+            validation="ผ่าน",
+            links={"html": f"{UNIT}/report.html"},
+            summary=SummaryRow(None, None, None, (), True, month=line),
+        ),
+        IndexRow("1031", "เขตบางคอแหลม", 1, "failed", "<script>x</script>", "ผ่าน", {}),
+    ]
+    html = render_month_index(plan, rows)
+    assert "ประจำเดือนตุลาคม 2566" in html  # October of FY 2567 is October 2566 BE
+    assert "<b>ประเวศ</b>" not in html and "&lt;b&gt;" in html
+    assert "<script>x" not in html
+    assert "ไม่ตรง 2 รายการ" in html and 'href="../M11/index.html"' in html
+    assert "ทุกไตรมาสของปีงบประมาณ" not in html  # no fiscal-year index written yet
+    table = summary_table(rows, monthly=True)
+    assert table[0][2:4] == ["เรื่องที่ได้รับ", "ดำเนินการเสร็จสิ้น"]
+    assert table[1][2:6] == [7, 4, 3, 57.14] and table[2][2] is None
