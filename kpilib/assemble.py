@@ -11,7 +11,6 @@ same content can be produced outside a notebook (tests, other tools).
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +47,7 @@ from kpilib.errors import ParameterError
 from kpilib.forms.models import UnitForms
 from kpilib.forms.reader import read_unit_forms
 from kpilib.fsio import atomic_write_text
+from kpilib.memo import memoized
 from kpilib.numbers import round_half_up
 from kpilib.paths import outputs_dir, safe_component, sample_data_dir
 from kpilib.provenance import git_commit
@@ -294,11 +294,6 @@ def web_forms(scorecards: list[Scorecard], forms: UnitForms | None = None) -> tu
     return tuple(out)
 
 
-_PEERS: weakref.WeakKeyDictionary[Bundle, dict[tuple[int, int, str], dict[str, float | None]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def peer_percents(
     bundle: Bundle, *, catalog: Catalog, fy: int, quarter: int, kind: str
 ) -> dict[str, float | None]:
@@ -307,15 +302,15 @@ def peer_percents(
     Computed once per data bundle and quarter (a batch's worker process reuses it for every
     report it renders: about 1 s for the 50 districts, see ``docs/benchmarks.md``).
     """
-    cache = _PEERS.setdefault(bundle, {})
-    key = (fy, quarter, kind)
-    if key not in cache:
-        cache[key] = {
+    return memoized(
+        bundle,
+        ("assemble.peers", id(catalog), fy, quarter, kind),
+        lambda: {
             u.code: unit_scorecard(u.code, fy, quarter, bundle=bundle, catalog=catalog).percent
             for u in catalog.units
             if u.kind == kind and catalog.kpis_for_unit(u.code, fy)
-        }
-    return cache[key]
+        },
+    )
 
 
 def rank(scorecard: Scorecard, percents: dict[str, float | None]) -> Rank:
@@ -389,8 +384,7 @@ def project_progress(
     end), and how many were finished by then (seed 001's figures). ``None`` without tickets."""
     if not bundle.has_table("tickets"):
         return None
-    tickets = bundle.table("tickets")
-    tickets = tickets.loc[tickets["unit_code"] == unit.code]
+    tickets = unit_rows(bundle, "tickets", unit.code)
     declared = forms.project(kpi_id) if forms is not None else None
     months = []
     for no, (y, m) in enumerate(cal.fiscal_months(fy)[:last_report], start=1):
@@ -424,19 +418,58 @@ def month_figures(
     )
 
 
+def unit_rows(bundle: Bundle, table: str, unit_code: str | None) -> pd.DataFrame:
+    """A table's rows of one unit (every row: ``None``), the table split by unit once per
+    bundle (a batch worker renders every unit's reports on one bundle)."""
+    if unit_code is None:
+        return bundle.table(table)
+
+    def split() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        df = bundle.table(table)
+        codes = df["unit_code"].astype(str)
+        return df.iloc[:0], {str(c): g for c, g in df.groupby(codes, sort=False)}
+
+    empty, by_unit = memoized(bundle, ("assemble.unit_rows", table), split)
+    return by_unit.get(str(unit_code), empty)
+
+
+def district_ranking(
+    bundle: Bundle, *, catalog: Catalog, fy: int, quarter: int
+) -> tuple[UnitValue, ...]:
+    """Every district's Traffy resolution in the quarter, ranked (once per bundle and quarter:
+    the same chart data in every report of the quarter)."""
+
+    def compute() -> tuple[UnitValue, ...]:
+        names = {u.code: u.name_th for u in catalog.units}
+        frame = complaints.traffy_ranking(
+            bundle.table("tickets"), fy=fy, quarter=quarter, units=catalog.district_codes()
+        )
+        return tuple(
+            UnitValue(
+                unit_code=str(code),
+                name_th=names.get(str(code), str(code)),
+                value=None if pd.isna(v) else float(v),
+            )
+            for code, v in zip(frame["unit_code"], frame["resolved_pct"], strict=True)
+        )
+
+    key = ("assemble.ranking", fy, quarter, tuple(catalog.district_codes()))
+    return memoized(bundle, key, compute)
+
+
 def chart_data(
     bundle: Bundle, unit: Unit, scorecard: Scorecard, *, catalog: Catalog, as_of: dt.date
 ) -> ChartData | None:
     """The complaint charts' data (``None`` without tickets)."""
     if not bundle.has_table("tickets"):
         return None
-    tickets = bundle.table("tickets")
     fy, quarter = scorecard.fiscal_year, scorecard.quarter
     district = unit.kind == "district"
     scope = unit.code if district else None
+    in_scope = unit_rows(bundle, "tickets", scope)
     monthly: tuple[MonthCount, ...] = ()
     if district:
-        trend = complaints.monthly_trend(tickets, unit.code, fy, as_of=as_of)
+        trend = complaints.monthly_trend(in_scope, unit.code, fy, as_of=as_of)
         if not trend.empty:
             ym = trend["month"].str.split("-", expand=True).astype(int)
             monthly = tuple(
@@ -445,31 +478,18 @@ def chart_data(
                     ym[0], ym[1], trend["received"], trend["finished"], strict=True
                 )
             )
-    names = {u.code: u.name_th for u in catalog.units}
     ranked = [r for r in scorecard.results if "district_ranking" in r.kpi.charts]
     ranking: tuple[UnitValue, ...] = ()
     if ranked:
-        frame = complaints.traffy_ranking(
-            tickets, fy=fy, quarter=quarter, units=catalog.district_codes()
-        )
-        ranking = tuple(
-            UnitValue(
-                unit_code=str(code),
-                name_th=names.get(str(code), str(code)),
-                value=None if pd.isna(v) else float(v),
-            )
-            for code, v in zip(frame["unit_code"], frame["resolved_pct"], strict=True)
-        )
-    ranked = [r for r in scorecard.results if "district_ranking" in r.kpi.charts]
+        ranking = district_ranking(bundle, catalog=catalog, fy=fy, quarter=quarter)
     ranking_target = ranked[0].kpi.target.value if ranked else None
     fy_start, _ = cal.fiscal_year_bounds(fy)
-    by_type = complaints.complaints_by_type(tickets, unit_code=scope, start=fy_start, end=as_of)
-    in_scope = tickets if scope is None else tickets.loc[tickets["unit_code"] == scope]
-    created = complaints.bangkok_days(in_scope["created_at"], table="tickets", column="created_at")
-    first = (pd.Timestamp(fy_start) - pd.Timestamp("1970-01-01")).days
-    last = (pd.Timestamp(as_of) - pd.Timestamp("1970-01-01")).days
-    n_tickets = int(((created >= first) & (created <= last)).sum())
-    ageing = complaints.backlog_ageing(tickets, as_of=as_of, unit_code=scope)
+    tags = memoized(
+        bundle, ("assemble.type_tags",), lambda: complaints.TypeTags.of(bundle.table("tickets"))
+    )
+    by_type = tags.counts(unit_code=scope, start=fy_start, end=as_of)
+    n_tickets = tags.tickets(unit_code=scope, start=fy_start, end=as_of)
+    ageing = complaints.backlog_ageing(in_scope, as_of=as_of)
     return ChartData(
         scope_th=unit.name_th if district else "50 สำนักงานเขต",
         monthly=monthly,
@@ -491,11 +511,8 @@ def audit_frame(bundle: Bundle, unit: Unit, *, fy: int, as_of: dt.date) -> pd.Da
     """Non-compliant tickets of a district (steps 1 and 2), with the citizen's comment."""
     if unit.kind != "district" or not bundle.has_table("events"):
         return pd.DataFrame()
-    events = bundle.table("events")
-    events = events.loc[events["unit_code"] == unit.code]
-    tickets = bundle.table("tickets") if bundle.has_table("tickets") else None
-    if tickets is not None:
-        tickets = tickets.loc[tickets["unit_code"] == unit.code]
+    events = unit_rows(bundle, "events", unit.code)
+    tickets = unit_rows(bundle, "tickets", unit.code) if bundle.has_table("tickets") else None
     res = complaints.evaluate_compliance(events, tickets=tickets, fy=fy, as_of=as_of)
     reasons = complaints.noncompliance_reasons(res)
     if reasons.empty:
@@ -706,8 +723,7 @@ def build_monthly_document(params: ReportParameters) -> ReportDocument:
     )
     figures = None
     if bundle.has_table("tickets"):
-        tickets = bundle.table("tickets")
-        tickets = tickets.loc[tickets["unit_code"] == unit.code]
+        tickets = unit_rows(bundle, "tickets", unit.code)
         figures = month_figures(tickets, unit, params.fy, params.month, params.as_of)
     fy_start, _ = cal.fiscal_year_bounds(params.fy)
     return ReportDocument(

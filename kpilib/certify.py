@@ -11,7 +11,7 @@ the ingest dropped as an exact repeat is not blocking at all (docs/validation.md
 never reaches this rule.
 
 The result names, per table, the rows that withhold certification, so a report can say
-"ยังไม่รับรอง: tickets แถวที่ 12, 57 ของ traffy_api_v2.csv — …".
+"ข้อมูลเรื่องร้องเรียน (Traffy Fondue) แถวที่ 12, 57 ของ traffy_api_v2.csv: พบเลขที่รายการซ้ำกัน …".
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from kpilib import calendar as cal
 from kpilib.datasets import Bundle
 from kpilib.tables import TableDecl, load_tables
 from kpilib.validation import Finding
+from kpilib.words import check_th, table_th
 
 ROW_NAMES = 5
 """How many rows a reason names (the rest are counted)."""
@@ -189,12 +190,16 @@ def blocking_in_period(
             continue
         where = f" ของ {f.source_file}" if f.source_file else ""
         if not f.source_rows or f.table not in decls:
-            out.setdefault(f.table, []).append(f"{f.table}{where} ทั้งแฟ้ม: {f.message}")
+            out.setdefault(f.table, []).append(
+                f"ข้อมูล{table_th(f.table)}{where} ทั้งแฟ้ม: {check_th(f.check)}"
+            )
             continue
         tr = rows_of.get(f.table)
         if tr is None:
             tr = rows_of[f.table] = _Rows(bundle, decls[f.table])
         hit = tr.in_period(str(f.source_file), f.source_rows, fy, quarter, as_of)
         if hit:
-            out.setdefault(f.table, []).append(f"{f.table} {_rows_th(hit)}{where}: {f.check}")
+            out.setdefault(f.table, []).append(
+                f"ข้อมูล{table_th(f.table)} {_rows_th(hit)}{where}: {check_th(f.check)}"
+            )
     return {t: Blocking(t, tuple(reasons)) for t, reasons in out.items()}

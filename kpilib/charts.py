@@ -2,8 +2,9 @@
 
 Every chart function returns a :class:`matplotlib.figure.Figure` built with the
 object-oriented API (no ``pyplot`` state, nothing shown, nothing saved). Use
-:func:`figure_html` to embed a figure in a report as a self-contained ``<img>`` (PNG in a
-``data:`` URI, written without a date so the same figure gives the same bytes).
+:func:`figure_html` to embed a figure in a report as inline SVG whose labels are text in the
+report's embedded font (written without a date, so the same figure gives the same bytes);
+:func:`figure_png` gives PNG bytes.
 
 The frames the charts draw come from :mod:`kpilib.complaints` (monthly trend, complaints
 by type, backlog ageing, time to finish) and from scorecards.
@@ -14,7 +15,6 @@ chart is drawn (:func:`use_thai_font`).
 
 from __future__ import annotations
 
-import base64
 import html
 import io
 import textwrap
@@ -112,21 +112,41 @@ def figure_png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
+def figure_svg(fig: Any) -> str:
+    """Return the figure as an SVG document whose text stays text (``svg.fonttype: none``).
+
+    The labels are ``<text>`` elements in the Sarabun family, which every rendered report
+    embeds once (:func:`kpilib.render.font_face_css`), so the browser shapes the Thai text
+    with the page's font; no date and a fixed id salt, so the same figure gives the same
+    text.
+    """
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({**_rc(), "svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    text = buf.getvalue()
+    return text[text.index("<svg") :]  # inline: no XML declaration or DOCTYPE
+
+
 def figure_html(fig: Any, *, alt: str = "") -> str:
-    """Return an ``<img>`` element holding the figure as an embedded PNG.
+    """Return a ``<figure>`` holding the chart as inline SVG (vector, text as text).
+
+    Measured against an embedded PNG (``docs/benchmarks.md``): about a quarter less CPU per
+    report (no rasterising, no PNG compression) and a third of the bytes; sharp at any zoom
+    and in print. The SVG is labelled for screen readers (``role="img"``, ``aria-label``).
 
     Args:
         fig: A matplotlib figure.
         alt: Alternative text (escaped).
 
     Returns:
-        HTML text with a ``data:image/png;base64`` URI; opens offline.
+        HTML text; opens offline.
     """
-    data = base64.b64encode(figure_png(fig)).decode("ascii")
-    return (
-        f'<figure class="kpi-chart"><img alt="{html.escape(alt)}" '
-        f'src="data:image/png;base64,{data}"/></figure>'
-    )
+    svg = figure_svg(fig)
+    label = html.escape(alt)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
+    return f'<figure class="kpi-chart">{svg}</figure>'
 
 
 def thai_month_label(year: int, month: int) -> str:

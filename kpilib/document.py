@@ -302,8 +302,10 @@ class KpiResult(BaseModel):
 
     @property
     def value_text(self) -> str:
-        """The value as displayed: 2 decimals for percentages and scores, whole counts plainly."""
-        v = self.formula.value
+        """The result (ผลงาน, :attr:`result_value`) as displayed: 2 decimals for percentages and
+        scores, whole counts plainly. For a KPI evaluated against a target or plan (KPI 3.1,
+        a milestone KPI) this is the result, not the evaluation beside it."""
+        v = self.result_value
         if v is None:
             return NO_DATA_TH
         if self.kpi.unit_of_measure == "count" and float(v).is_integer():

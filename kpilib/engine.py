@@ -27,9 +27,12 @@ Importing this module is cheap (IPython and matplotlib are imported on first use
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import signal
+import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -236,9 +239,6 @@ def warm_up(modules: tuple[str, ...] = ()) -> dict[str, float]:
     Returns:
         Seconds spent per step: ``shell`` and ``imports``.
     """
-    import importlib
-    import time
-
     t0 = time.perf_counter()
     get_shell()
     t1 = time.perf_counter()
@@ -404,8 +404,6 @@ def __getattr__(name: str) -> Any:
 
 
 def _language_info() -> dict[str, Any]:
-    import sys
-
     return {
         "name": "python",
         "version": ".".join(map(str, sys.version_info[:3])),

@@ -10,6 +10,8 @@ Nothing runs on import; templates are loaded on first use.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -28,9 +30,11 @@ from kpilib.document import (
     KpiResult,
     ReportDocument,
 )
+from kpilib.fsio import atomic_write_text
 from kpilib.numbers import DASH, fmt_number, round_half_up
 from kpilib.paths import package_dir
 from kpilib.rubric import bound_texts
+from kpilib.words import finding_words
 
 CERTIFICATION_SENTENCE_TH = (
     "ขอรับรองว่า ข้อมูลที่ปรากฏในเอกสารฉบับนี้ หน่วยงานได้จัดพิมพ์จากระบบงานจริง เพื่อเป็นหลักฐานไว้ตรวจสอบ"
@@ -246,15 +250,11 @@ def certification_badge(r: KpiResult) -> dict[str, str]:
     """The certification badge: text, CSS class and the reason when not certified."""
     c = r.certification
     if c.state == "no_data":
-        return {"text": NO_DATA_TH, "css": "muted", "reason": ""}
+        return {"text": NO_DATA_TH, "css": "muted", "reason": "", "short": ""}
     css = {"certified": "ok", "not_certified": "bad", "unknown": "warn"}[c.state]
-    tables = finding_words()["tables"]
-    reasons = []
-    for reason in c.reasons_th:
-        for table in c.blocked_tables:  # the data's name for people, not the table's id
-            reason = re.sub(rf"\b{re.escape(table)}\b", tables.get(table, table), reason)
-        reasons.append(reason)
-    return {"text": c.text_th, "css": css, "reason": "; ".join(reasons)}
+    n = len(c.reasons_th)
+    short = f"ข้อผิดพลาดในข้อมูล {n} รายการ (ดูรายละเอียด)" if n else ""
+    return {"text": c.text_th, "css": css, "reason": "; ".join(c.reasons_th), "short": short}
 
 
 def rubric_rows(r: KpiResult) -> list[dict[str, Any]]:
@@ -682,15 +682,6 @@ def appendix_html(doc: ReportDocument) -> str:
 # ---------------------------------------------------------------- validation, for people
 
 
-@cache
-def finding_words() -> dict[str, Any]:
-    """The plain-Thai words for validation checks, tables and columns (``findings_th.yaml``)."""
-    import yaml
-
-    path = package_dir() / "templates" / "findings_th.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
 def _affects(doc: ReportDocument, table: str) -> list[str]:
     """Short names of the report's KPIs that read ``table``."""
     return [
@@ -831,10 +822,6 @@ def write_findings_csv(doc: ReportDocument, path: str | Path) -> Path:
 
 def write_rows_csv(rows: list[list[str]], path: str | Path) -> Path:
     """Rows as UTF-8 CSV with a BOM (Excel opens Thai correctly)."""
-    import csv
-    import io
-
-    from kpilib.fsio import atomic_write_text
 
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
@@ -927,7 +914,7 @@ def kpi_chart_html(doc: ReportDocument) -> dict[str, str]:
 
 
 def charts_html(doc: ReportDocument) -> str:
-    """Section 3: the complaint charts as embedded PNGs (the report opens offline)."""
+    """Section 3: the complaint charts as inline SVG (the report opens offline)."""
     from kpilib import charts  # matplotlib: imported only when charts are drawn
 
     figs = charts.complaint_figures(doc)

@@ -202,7 +202,8 @@ def linear_score(rubric: Rubric, value: float) -> float:
 
 
 def _condition_text(rubric: Rubric, names: tuple[str, ...]) -> str:
-    return "; ".join(f"{rubric.conditions.get(n, n)} ({n})" for n in names)
+    """The conditions in words (the rubric's text; the name only when it has none)."""
+    return "; ".join(rubric.conditions.get(n, n) for n in names)
 
 
 def score_value(

@@ -117,6 +117,18 @@ def test_only_the_kpis_reading_a_touched_table_lose_certification():
     assert sc.certification == "not_certified"
 
 
+def test_reasons_are_words_for_people_not_ids():
+    from kpilib.words import finding_words
+
+    words = finding_words()
+    (reason,) = blocking_in_period([_finding((1,))], _bundle(), fy=2567, quarter=1)[
+        "directives"
+    ].reasons_th
+    assert words["tables"]["directives"] in reason
+    assert words["checks"]["not_before"]["what_th"] in reason
+    assert "not_before" not in reason and "directives " not in reason
+
+
 def test_no_data_is_not_certified_and_no_validation_is_unknown():
     cat = load_catalog()
     empty = _Bundle({}, {})

@@ -167,7 +167,7 @@ def test_exploration_notebook_runs_on_the_same_data(rendered):
         for o in c.outputs
         if "data" in o and "text/html" in o["data"]
     ]
-    assert sum("data:image/png;base64," in h for h in html_outputs) == 3
+    assert sum('<figure class="kpi-chart"><svg' in h for h in html_outputs) == 3
     assert any("เขตประเวศ" in h for h in html_outputs)  # the district table
     assert not any(c.get("source", "").lstrip().startswith("def ") for c in nb.cells)
 

@@ -24,6 +24,7 @@ from kpilib.complaints.days import bangkok_days, checkpoint_days
 from kpilib.complaints.events import EventLog
 from kpilib.complaints.figures import (
     TicketArrays,
+    TypeTags,
     backlog_ageing,
     complaints_by_type,
     monthly_figures,
@@ -86,6 +87,7 @@ __all__ = [
     "StateBasis",
     "TicketArrays",
     "TicketFlags",
+    "TypeTags",
     "YearTables",
     "backlog_ageing",
     "bangkok_days",

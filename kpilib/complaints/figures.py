@@ -391,6 +391,67 @@ def _window(tk: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
     return tk.loc[m]
 
 
+@dataclass(frozen=True)
+class TypeTags:
+    """Each ticket's type tags split once (``type_tags`` is comma-separated text).
+
+    Counting tags for a unit and a window of days is then a mask and a ``bincount``: a
+    batch worker splits the tickets table once and answers every report from it.
+    """
+
+    created: np.ndarray  # Bangkok day number per ticket
+    unit: np.ndarray  # unit code per ticket, as an index into ``units``
+    units: dict[str, int]
+    rows: np.ndarray  # the ticket (position) of each tag occurrence
+    tags: np.ndarray  # the tag of each occurrence, as an index into ``names``
+    names: pd.Index
+
+    @classmethod
+    def of(cls, tickets: pd.DataFrame) -> TypeTags:
+        """Split the tags of a tickets table (``unit_code, created_at, type_tags``)."""
+        tk = tickets.reset_index(drop=True)
+        created = bangkok_days(tk["created_at"], table="tickets", column="created_at")
+        ucodes, uvalues = pd.factorize(tk["unit_code"].astype(str))
+        tags = tk["type_tags"].fillna("").astype(str).str.split(",").explode().str.strip()
+        tags = tags.mask(tags == "", NO_TAG)
+        tcodes, names = pd.factorize(tags)
+        return cls(
+            created=created,
+            unit=ucodes,
+            units={str(u): i for i, u in enumerate(uvalues)},
+            rows=tags.index.to_numpy(dtype=np.int64),
+            tags=tcodes,
+            names=names,
+        )
+
+    def _mask(self, unit_code: str | None, start: Any, end: Any) -> np.ndarray:
+        m = np.ones(len(self.created), dtype=bool)
+        if unit_code is not None:
+            m &= self.unit == self.units.get(str(unit_code), -1)
+        if start is not None:
+            m &= self.created >= day_number(to_date(start, "start"))
+        if end is not None:
+            m &= self.created <= day_number(to_date(end, "end"))
+        return m
+
+    def tickets(self, *, unit_code: str | None = None, start: Any = None, end: Any = None) -> int:
+        """Tickets of the unit (every unit: None) received from ``start`` to ``end``."""
+        return int(self._mask(unit_code, start, end).sum())
+
+    def counts(
+        self, *, unit_code: str | None = None, start: Any = None, end: Any = None
+    ) -> pd.DataFrame:
+        """:func:`complaints_by_type` of the unit (every unit: None) and window."""
+        m = self._mask(unit_code, start, end)
+        per_tag = np.bincount(self.tags[m[self.rows]], minlength=len(self.names))
+        present = np.flatnonzero(per_tag)
+        out = pd.DataFrame(
+            {"type_tag": self.names.take(present), "received": per_tag[present].astype(np.int64)}
+        )
+        out["share_pct"] = pct(out["received"].to_numpy(), np.full(len(out), int(m.sum())))
+        return out.sort_values(["received", "type_tag"], ascending=[False, True], ignore_index=True)
+
+
 def complaints_by_type(
     tickets: pd.DataFrame,
     *,
@@ -404,13 +465,7 @@ def complaints_by_type(
         ``type_tag, received, share_pct`` sorted by ``received`` (share of tickets, so the
         shares add up to more than 100 when tickets carry several tags).
     """
-    tk = _window(_unit_rows(tickets, unit_code), start, end)
-    tags = tk["type_tags"].fillna("").astype(str).str.split(",").explode().str.strip()
-    tags = tags.mask(tags == "", NO_TAG)
-    counts = tags.value_counts()
-    out = counts.rename_axis("type_tag").reset_index(name="received")
-    out["share_pct"] = pct(out["received"].to_numpy(), np.full(len(out), len(tk)))
-    return out.sort_values(["received", "type_tag"], ascending=[False, True], ignore_index=True)
+    return TypeTags.of(_unit_rows(tickets, unit_code)).counts(start=start, end=end)
 
 
 def backlog_ageing(

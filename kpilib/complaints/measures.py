@@ -8,7 +8,6 @@ quarter's last day, judged as of that day (docs/complaints.md).
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,35 +18,17 @@ from kpilib.complaints.compliance import evaluate_compliance
 from kpilib.complaints.step3 import step3_table
 from kpilib.complaints.summaries import all_steps_by_quarter, compliance_by_quarter
 from kpilib.complaints.traffy import traffy_resolution
+from kpilib.memo import memoized
 
 if TYPE_CHECKING:  # the registry names these functions; they never import it at run time
     from kpilib.measures import BundleLike
-
-_BUNDLE_CACHE: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
-_ID_CACHE: dict[int, tuple[Any, dict[Any, Any]]] = {}
-
-
-def _cache_for(bundle: Any) -> dict[Any, Any]:
-    try:
-        return _BUNDLE_CACHE.setdefault(bundle, {})
-    except TypeError:  # not weak-referenceable or not hashable
-        entry = _ID_CACHE.get(id(bundle))
-        if entry is None or entry[0] is not bundle:
-            if len(_ID_CACHE) >= 4:
-                _ID_CACHE.pop(next(iter(_ID_CACHE)))
-            entry = (bundle, {})
-            _ID_CACHE[id(bundle)] = entry
-        return entry[1]
 
 
 def _cached(
     bundle: BundleLike, key: tuple[Any, ...], table: str, compute: Callable[[], Any]
 ) -> Any:
     """``compute()`` once per bundle and key; None when the bundle lacks ``table``."""
-    cache = _cache_for(bundle)
-    if key not in cache:
-        cache[key] = compute() if bundle.has_table(table) else None
-    return cache[key]
+    return memoized(bundle, key, lambda: compute() if bundle.has_table(table) else None)
 
 
 def bundle_compliance(bundle: BundleLike, fy: int) -> pd.DataFrame | None:
@@ -135,28 +116,48 @@ def traffy_kpi(
         counted from the export-time state, not as of the quarter's end.
     """
     q = cal.require_quarter(quarter)
-    table = bundle_traffy(bundle, fy)
-    if table is None:
+    index = _traffy_index(bundle, fy)
+    if index is None:
         return None
-    t = table.loc[table["quarter"] == q]
     whole = districts is not None and str(unit_code) not in {str(d) for d in districts}
-    if whole:
-        t = t.loc[t["unit_code"].isin([str(d) for d in districts])]
-    else:
-        t = t.loc[t["unit_code"] == str(unit_code)]
-    received = int(t["received"].sum())
+    codes = [str(d) for d in dict.fromkeys(districts)] if whole else [str(unit_code)]  # type: ignore[union-attr]
+    rows = sorted(r for code in codes for r in index.get((code, q), ()))
+    received = sum(r[1] for r in rows)
     if received == 0:
         return None
-    resolved = int(t["resolved"].sum())
-    bases = set(t["state_basis"].dropna())
+    resolved = sum(r[2] for r in rows)
+    bases = {r[4] for r in rows if not pd.isna(r[4])}
     basis = bases.pop() if len(bases) == 1 else "mixed"
     return {
         "received": received,
         "resolved": resolved,
         "resolved_pct": resolved * 100.0 / received,
-        "as_of": t["as_of"].iloc[0],
+        "as_of": rows[0][3],
         "state_basis": basis,
     }
+
+
+def _traffy_index(
+    bundle: BundleLike, fy: int
+) -> dict[tuple[str, int], list[tuple[int, int, int, Any, Any]]] | None:
+    """:func:`bundle_traffy` by ``(unit_code, quarter)``: ``(position, received, resolved,
+    as_of, state_basis)`` per row (built once per bundle; a measure reads a few rows)."""
+
+    def compute() -> dict[tuple[str, int], list[tuple[int, int, int, Any, Any]]] | None:
+        table = bundle_traffy(bundle, fy)
+        if table is None:
+            return None
+        index: dict[tuple[str, int], list[tuple[int, int, int, Any, Any]]] = {}
+        columns = ("unit_code", "quarter", "received", "resolved", "as_of", "state_basis")
+        for pos, (unit, q, rec, res, as_of, basis) in enumerate(
+            zip(*(table[c].tolist() for c in columns), strict=True)
+        ):
+            index.setdefault((str(unit), int(q)), []).append(
+                (pos, int(rec), int(res), as_of, basis)
+            )
+        return index
+
+    return memoized(bundle, ("traffy_index", cal.require_be_year(fy)), compute)
 
 
 def step3_counts(

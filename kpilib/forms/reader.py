@@ -704,6 +704,60 @@ def _person(d: Mapping[str, Any] | None) -> Person:
     return Person(**(d or {}))
 
 
+_READ_CACHE: dict[tuple[Any, ...], _Read] = {}
+_READ_CACHE_SIZE = 256
+
+
+def _file_stamp(path: Path) -> tuple[str, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (path.name, st.st_mtime_ns, st.st_size)
+
+
+def _read_workbook(
+    path: Path,
+    *,
+    rel: str,
+    unit: str,
+    fy: int,
+    quarter: int,
+    catalog: Catalog,
+    kpis: Mapping[str, Kpi],
+    evidence_dir: Path,
+) -> _Read:
+    """Read one workbook, once per process while it and its evidence folder are unchanged.
+
+    A unit's report of quarter q reads the workbooks of quarters 1 … q; a batch worker
+    rendering several quarters reads each workbook once. The key holds the file's and the
+    evidence files' modification times and sizes, and the catalogue object.
+    """
+    evidence = (
+        tuple(sorted(filter(None, map(_file_stamp, evidence_dir.iterdir()))))
+        if evidence_dir.is_dir()
+        else ()
+    )
+    key = (str(path), _file_stamp(path), rel, unit, fy, quarter, id(catalog), evidence)
+    hit = _READ_CACHE.get(key)
+    if hit is not None:
+        return hit
+    got = _WorkbookReader(
+        path,
+        rel=rel,
+        unit=unit,
+        fy=fy,
+        quarter=quarter,
+        catalog=catalog,
+        kpis=kpis,
+        evidence_dir=evidence_dir,
+    ).read()
+    if len(_READ_CACHE) >= _READ_CACHE_SIZE:
+        _READ_CACHE.pop(next(iter(_READ_CACHE)))
+    _READ_CACHE[key] = got
+    return got
+
+
 def read_unit_forms(
     data_dir: str | Path,
     unit: str,
@@ -763,7 +817,7 @@ def read_unit_forms(
         if not path.is_file():
             continue
         rel = _relative(path, data)
-        got = _WorkbookReader(
+        got = _read_workbook(
             path,
             rel=rel,
             unit=unit,
@@ -772,7 +826,7 @@ def read_unit_forms(
             catalog=cat,
             kpis=kpis,
             evidence_dir=L.evidence_folder(data, fy, q, unit),
-        ).read()
+        )
         files.append(FormFile(path=rel, sha256=sha256_file(path), quarter=q, read=got.read))
         findings.extend(got.findings)
         if not got.read:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kpilib.errors import ConfigError
+from kpilib.memo import freeze, memoized
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,8 +69,19 @@ class MeasureSpec:
     def __call__(
         self, bundle: BundleLike, unit_code: str, fy: int, quarter: int, **kwargs: Any
     ) -> MeasureValue:
-        """Compute the measure."""
-        return self.fn(bundle, unit_code, fy, quarter, **kwargs)
+        """Compute the measure, once per bundle and arguments (:mod:`kpilib.memo`).
+
+        A bundle's tables never change, so a measure's value for a unit and quarter is
+        kept as long as the bundle: the scorecards of earlier quarters (a report's history)
+        and sums over every district (an office's KPI) then cost a look-up.
+        """
+        fn = self.fn
+        try:
+            key = ("measure", self.name, fn, str(unit_code), fy, quarter, freeze(kwargs))
+            hash(key)
+        except TypeError:  # arguments that cannot be a key: compute every time
+            return fn(bundle, unit_code, fy, quarter, **kwargs)
+        return memoized(bundle, key, lambda: fn(bundle, unit_code, fy, quarter, **kwargs))
 
 
 _SIDE = "kpilib.measures.side_tables"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpilib import calendar as cal
+from kpilib.memo import memoized
 from kpilib.tables import read_booleans
 
 if TYPE_CHECKING:  # the registry names these functions; they never import it at run time
@@ -61,10 +62,20 @@ def _ids(kpi_id: str | Sequence[str]) -> list[str]:
 
 
 def _unit_rows(bundle: BundleLike, table: str, unit_code: str) -> pd.DataFrame | None:
+    """The table's rows of one unit (the table is split by unit once per bundle)."""
     if not bundle.has_table(table):
         return None
-    df = bundle.table(table)
-    return df[df["unit_code"].astype("string") == str(unit_code)]
+
+    def split() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        df = bundle.table(table)
+        codes = df["unit_code"].astype("string")
+        return df.iloc[:0], {
+            str(code): df[(codes == code).fillna(False).to_numpy()]
+            for code in codes.dropna().unique()
+        }
+
+    empty, by_unit = memoized(bundle, ("unit_rows", table), split)
+    return by_unit.get(str(unit_code), empty)
 
 
 # --------------------------------------------------------------------------- council (KPI 1)
@@ -267,14 +278,25 @@ def condition_row(
     """The ``conditions`` row that decides a requirement: ``(met, evidence, quarter)``.
 
     The latest row of the fiscal year with ``quarter <= quarter`` wins (a report to
-    executives made in Q2 still counts in Q3). ``None`` when there is no row.
+    executives made in Q2 still counts in Q3). ``None`` when there is no row. Computed once
+    per bundle and arguments.
     """
+    ids = tuple(_ids(kpi_id))
+    key = ("condition_row", str(unit_code), fy, quarter, ids, condition)
+    return memoized(
+        bundle, key, lambda: _condition_row(bundle, unit_code, fy, quarter, ids, condition)
+    )
+
+
+def _condition_row(
+    bundle: BundleLike, unit_code: str, fy: int, quarter: int, ids: tuple[str, ...], condition: str
+) -> tuple[bool, str, int] | None:
     df = _unit_rows(bundle, "conditions", unit_code)
     if df is None:
         return None
     q = pd.to_numeric(df["quarter"], errors="coerce")
     sel = (
-        df["kpi_id"].astype("string").isin(_ids(kpi_id))
+        df["kpi_id"].astype("string").isin(list(ids))
         & (df["condition"].astype("string") == condition)
         & (pd.to_numeric(df["fiscal_year"], errors="coerce") == fy)
         & (q <= quarter)
