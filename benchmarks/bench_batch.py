@@ -9,12 +9,16 @@ One run measures, on the same data and machine:
    ``jupyter nbconvert --to html --no-input`` CLI per report, extrapolated per report;
 4. where the time goes: papermill CLI start + kernel start (a notebook with only a
    parameters cell), the report's imports in a fresh interpreter, execution and export per
-   report (from the batch manifest), peak memory per worker (``ru_maxrss``).
+   report (from the batch manifest), peak memory per worker (``ru_maxrss``);
+5. with ``--months``, a second figure: the fiscal year's monthly progress reports
+   (``kpi run --month M`` for each of the 12 months, every unit with a project KPI) from an
+   empty month folder, after everything above.
 
 Usage (from the project root)::
 
     .venv/bin/python benchmarks/bench_batch.py                 # the real report notebook
     .venv/bin/python benchmarks/bench_batch.py --fixture       # tests/fixtures/batch/ok.ipynb
+    .venv/bin/python benchmarks/bench_batch.py --months        # also the 12 monthly runs
 
 ``--fixture`` runs the tiny fixture notebook on a generated fixture data set, for when the
 real notebook or sample data are not available. Results are printed and written to
@@ -84,6 +88,33 @@ def _change_one_cell(data: Path) -> dict:
     return {"file": raw.name, "unit": "1032", "column": "description"}
 
 
+def _monthly_runs(
+    kpi: str, args: argparse.Namespace, data: Path, out: Path, extra: list[str], env: dict
+) -> dict[str, object]:
+    """The second figure: ``kpi run --month M`` for the 12 months of the fiscal year (cold:
+    the month folders are empty), total and per report."""
+    from kpilib.calendar import fiscal_months
+
+    seconds, reports, failed = [], 0, 0
+    for _, month in fiscal_months(int(args.fy)):
+        cmd = [kpi, "run", "--fy", args.fy, "--month", str(month), "--data", str(data)]
+        cmd += ["--out", str(out), "--jobs", str(args.jobs), *extra]
+        seconds.append(_run(cmd, env=env, check=False))
+        record = _last_run(out / args.fy)
+        reports += sum(1 for r in record["reports"] if r["status"] != "up to date")
+        failed += sum(1 for r in record["reports"] if r["status"] == "failed")
+    total = sum(seconds)
+    print(f"monthly reports: {reports} reports ({failed} failed) in {total:.1f} s (12 runs)")
+    return {
+        "runs": len(seconds),
+        "reports": reports,
+        "failed": failed,
+        "cold_seconds": round(total, 2),
+        "seconds_per_run": [round(x, 2) for x in seconds],
+        "seconds_per_report_wall": round(total / reports, 3) if reports else None,
+    }
+
+
 def _trivial_notebook(path: Path) -> Path:
     """A notebook with only a parameters cell: papermill CLI + kernel start, nothing else."""
     import nbformat
@@ -112,7 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--naive", type=int, default=6, help="reports in the naive loop")
     parser.add_argument("--fy", default="2567")
+    parser.add_argument(
+        "--months",
+        action="store_true",
+        help="also render the fiscal year's monthly progress reports (12 x kpi run --month)",
+    )
     args = parser.parse_args(argv)
+    if args.months and args.fixture:
+        parser.error("--months needs the report notebook (the fixture notebook has no month)")
 
     work = Path(args.out or tempfile.mkdtemp(prefix="kpi-bench-")).absolute()
     work.mkdir(parents=True, exist_ok=True)
@@ -290,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
             "load_average_after": os.getloadavg(),
         }
     )
+    if args.months:
+        results["monthly"] = _monthly_runs(kpi, args, data, out, extra, env)
     print(json.dumps(results, indent=1, ensure_ascii=False))
     (work / "benchmark.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
     print(

@@ -94,6 +94,8 @@ class ReportParameters:
         lang: ``th`` or ``en``.
         result_json: Where to write ``report.json``, or None.
         numerals: ``arabic`` (default) or ``thai`` digits in the report.
+        month: Calendar month 1–12 of a monthly progress report (``quarter`` is then the
+            month's quarter); ``None``: a quarterly report.
     """
 
     unit: str
@@ -105,6 +107,7 @@ class ReportParameters:
     lang: str
     result_json: Path | None
     numerals: str = "arabic"
+    month: int | None = None
 
 
 def check_parameters(
@@ -118,30 +121,42 @@ def check_parameters(
     lang: str = "th",
     result_json: str | Path = "",
     numerals: str = "arabic",
+    month: int | str | None = "",
 ) -> ReportParameters:
     """Check the report parameters before anything reads a file.
 
+    With a ``month`` (calendar month 1–12 or a Thai month name, see
+    :func:`kpilib.calendar.require_month`) the report is the month's progress report and
+    ``quarter`` is the month's quarter (the value given is not used).
+
     Raises:
-        ParameterError: A bad unit code, CE year, quarter, language, numeral style, date or
-            path.
+        ParameterError: A bad unit code, CE year, quarter, month, language, numeral style,
+            date or path.
     """
     safe_component(str(unit), what="unit code")
     year = cal.require_be_year(fy)
-    q = cal.require_quarter(quarter)
+    m = None if month in ("", None, 0, "0") else cal.require_month(month)  # type: ignore[arg-type]
+    if m is not None:
+        q = cal.quarter_of(cal.month_bounds(year, m)[0])
+        start, end = cal.month_bounds(year, m)
+        what = f"FY {year} month {m}"
+    else:
+        q = cal.require_quarter(quarter)
+        start, end = cal.quarter_bounds(year, q)
+        what = f"FY {year} Q{q}"
     if lang not in LANGS:
         raise ParameterError(f"lang must be 'th' or 'en', got {lang!r}")
     if numerals not in NUMERALS:
         raise ParameterError(f"numerals must be 'arabic' or 'thai', got {numerals!r}")
-    q_start, q_end = cal.quarter_bounds(year, q)
     if as_of:
         day = cal.parse_thai_date(str(as_of), assume_era="be")
-        if not q_start <= day <= q_end:
+        if not start <= day <= end:
             raise ParameterError(
-                f"as_of {day.isoformat()} is outside FY {year} Q{q} "
-                f"({q_start.isoformat()}..{q_end.isoformat()})"
+                f"as_of {day.isoformat()} is outside {what} "
+                f"({start.isoformat()}..{end.isoformat()})"
             )
     else:
-        day = q_end
+        day = end
 
     def _path(value: str | Path, name: str) -> Path | None:
         if value in ("", None):
@@ -164,6 +179,7 @@ def check_parameters(
         lang=lang,
         result_json=_path(result_json, "result_json"),
         numerals=numerals,
+        month=m,
     )
 
 
@@ -376,23 +392,30 @@ def project_progress(
         month_end = cal.last_day_of_month(y, m)
         as_of = rep.reported_on if rep is not None and rep.reported_on else month_end
         as_of = min(max(as_of, dt.date(y, m, 1)), month_end)
-        fig = complaints.monthly_figures(
-            tickets, month=f"{y:04d}-{m:02d}", as_of=as_of, units=[unit.code]
-        ).iloc[0]
-        basis = fig["state_basis"]
-        months.append(
-            MonthFigures(
-                report_no=no,
-                year=y,
-                month=m,
-                as_of=as_of,
-                received=int(fig["received"]),
-                finished=int(fig["finished"]),
-                in_progress=int(fig["in_progress"]),
-                state_basis=basis if isinstance(basis, str) else None,
-            )
-        )
+        months.append(month_figures(tickets, unit, fy, m, as_of))
     return ProjectProgress(kpi=kpi_id, months=tuple(months))
+
+
+def month_figures(
+    tickets: pd.DataFrame, unit: Unit, fy: int, month: int, as_of: dt.date
+) -> MonthFigures:
+    """One month's complaints of the unit (received from the month's first day to ``as_of``)
+    and how many of them were finished, in progress, as of ``as_of``."""
+    y, m = cal.fiscal_month(fy, month)
+    fig = complaints.monthly_figures(
+        tickets, month=f"{y:04d}-{m:02d}", as_of=as_of, units=[unit.code]
+    ).iloc[0]
+    basis = fig["state_basis"]
+    return MonthFigures(
+        report_no=cal.fiscal_month_number(m),
+        year=y,
+        month=m,
+        as_of=as_of,
+        received=int(fig["received"]),
+        finished=int(fig["finished"]),
+        in_progress=int(fig["in_progress"]),
+        state_basis=basis if isinstance(basis, str) else None,
+    )
 
 
 def unit_rows(bundle: Bundle, table: str, unit_code: str | None) -> pd.DataFrame:
@@ -536,10 +559,8 @@ def audit(
 def provenance(params: ReportParameters, bundle: Bundle) -> Provenance:
     """Inputs (by file name), code version and time; never an absolute server path."""
     label = params.data_dir.name
-    command = (
-        f"kpi report --unit {params.unit} --fy {params.fy} --quarter {params.quarter} "
-        f"--data {label}"
-    )
+    period = f"--quarter {params.quarter}" if params.month is None else f"--month {params.month}"
+    command = f"kpi report --unit {params.unit} --fy {params.fy} {period} --data {label}"
     return Provenance(
         kpilib_version=__version__,
         git_commit=git_commit(),
@@ -563,6 +584,8 @@ def build_document(params: ReportParameters) -> ReportDocument:
     Raises:
         KpilibError: Unknown unit, unreadable data or validation results.
     """
+    if params.month is not None:
+        return build_monthly_document(params)
     cat = load_catalog()
     unit = cat.unit(params.unit)
     bundle = load_bundle(params.data_dir)
@@ -629,3 +652,95 @@ def write_report_json(doc: ReportDocument, path: Path | None) -> Path | None:
     if path is None:
         return None
     return atomic_write_text(path, doc.model_dump_json(indent=1) + "\n")
+
+
+# --------------------------------------------------------------------------- monthly
+
+
+def project_kpis(cat: Catalog, unit: str, fy: int) -> list[str]:
+    """Ids of the unit's project KPIs in ``fy`` (those with a monthly progress form)."""
+    return [k.id for k in cat.kpis_for_unit(unit, fy) if k.indicator_type == "project"]
+
+
+def _forms_up_to(forms: UnitForms, report_no: int) -> UnitForms:
+    """The unit's forms without the project reports of months after ``report_no``."""
+    projects = tuple(
+        p.model_copy(update={"reports": tuple(r for r in p.reports if r.report_no <= report_no)})
+        for p in forms.projects
+    )
+    return forms.model_copy(update={"projects": projects})
+
+
+def build_monthly_document(params: ReportParameters) -> ReportDocument:
+    """Assemble one unit's monthly progress report (seed 001's project progress form).
+
+    The document holds the unit's project KPIs only: each project's progress reports 1 … n
+    (n = the month's number in the fiscal year) computed from the complaint data as of each
+    report's date, beside what the unit declared; the month's complaint figures as of
+    ``params.as_of`` (the month's end by default); the validation findings. The scorecard is
+    the month's quarter's, restricted to the project KPIs: it carries their certification
+    (blocking findings in the rows counted up to ``as_of``); the monthly report does not
+    score.
+
+    Raises:
+        ParameterError: The unit has no project KPI in the fiscal year.
+        KpilibError: Unknown unit, unreadable data or validation results.
+    """
+    if params.month is None:
+        raise ParameterError("build_monthly_document needs a month")
+    cat = load_catalog()
+    unit = cat.unit(params.unit)
+    kpis = project_kpis(cat, unit.code, params.fy)
+    if not kpis:
+        raise ParameterError(
+            f"unit {unit.code} has no project KPI in FY {params.fy}: monthly progress "
+            "reports are for project KPIs (the project progress form)"
+        )
+    bundle = load_bundle(params.data_dir)
+    validation, source = _validation(params)
+    findings = validation.for_unit(unit.code)
+    q = params.quarter
+    touching = blocking_in_period(findings, bundle, fy=params.fy, quarter=q, as_of=params.as_of)
+    full = unit_scorecard(
+        unit.code,
+        params.fy,
+        q,
+        bundle=bundle,
+        catalog=cat,
+        blocked_tables={t: b.reasons_th for t, b in touching.items()},
+    )
+    scorecard = full.model_copy(
+        update={"results": tuple(r for r in full.results if r.kpi.id in kpis)}
+    )
+    report_no = cal.fiscal_month_number(params.month)
+    forms = _forms_up_to(
+        read_unit_forms(params.data_dir, unit.code, params.fy, q, catalog=cat), report_no
+    )
+    projects = tuple(
+        p
+        for kpi in kpis
+        if (p := project_progress(bundle, unit, kpi, params.fy, report_no, forms)) is not None
+    )
+    figures = None
+    if bundle.has_table("tickets"):
+        tickets = unit_rows(bundle, "tickets", unit.code)
+        figures = month_figures(tickets, unit, params.fy, params.month, params.as_of)
+    fy_start, _ = cal.fiscal_year_bounds(params.fy)
+    return ReportDocument(
+        lang=params.lang,  # type: ignore[arg-type]
+        numerals=params.numerals,  # type: ignore[arg-type]
+        period=Period(
+            fiscal_year=params.fy,
+            quarter=q,
+            month=params.month,
+            start=fy_start,
+            end=cal.month_bounds(params.fy, params.month)[1],
+            as_of=params.as_of,
+        ),
+        scorecard=scorecard,
+        projects=projects,
+        month_figures=figures,
+        validation=validation_summary(findings, _relative_source(source)),
+        provenance=provenance(params, bundle),
+        forms=forms,
+    )

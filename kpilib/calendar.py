@@ -247,6 +247,46 @@ def last_day_of_month(year: int, month: int) -> dt.date:
     return (pd.Timestamp(year=year, month=month, day=1) + pd.offsets.MonthEnd(0)).date()
 
 
+def require_month(month: int | str) -> int:
+    """Return a calendar month 1–12 from a number (Thai digits too) or a Thai month name.
+
+    ``10``, ``๑๐``, ``ต.ค.``, ``ตค`` and ``ตุลาคม`` all give 10 (October). A number is the
+    calendar month, not the month's place in the fiscal year (``1`` is January).
+
+    Raises:
+        CalendarError: Anything else.
+    """
+    text = from_thai_digits(str(month)).strip()
+    if re.fullmatch(r"0?[1-9]|1[0-2]", text):
+        return int(text)
+    found = _MONTH_LOOKUP.get(text) or _MONTH_LOOKUP.get(text.replace(".", ""))
+    if found is None:
+        raise CalendarError(
+            f"month must be 1-12 (calendar month) or a Thai month such as ต.ค., got {month!r}"
+        )
+    return found
+
+
+def fiscal_month_number(month: int) -> int:
+    """The month's place in the fiscal year (October = 1 … September = 12)."""
+    return (month - 10) % 12 + 1
+
+
+def fiscal_month(fy: int | str, month: int | str) -> tuple[int, int]:
+    """The ``(CE year, month)`` of a calendar month within a fiscal year (BE).
+
+    ``fiscal_month(2563, 10)`` is October 2019; ``fiscal_month(2563, 1)`` January 2020.
+    """
+    m = require_month(month)
+    return fiscal_months(fy)[fiscal_month_number(m) - 1]
+
+
+def month_bounds(fy: int | str, month: int | str) -> tuple[dt.date, dt.date]:
+    """The first and last day of a calendar month within a fiscal year (BE)."""
+    year, m = fiscal_month(fy, month)
+    return dt.date(year, m, 1), last_day_of_month(year, m)
+
+
 # --------------------------------------------------------------------------- Thai text
 
 

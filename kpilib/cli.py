@@ -142,11 +142,20 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "report",
         help="render one unit's report",
-        description="Execute the report notebook for one unit and quarter; write HTML (and PDF).",
+        description=(
+            "Execute the report notebook for one unit and quarter (or, with --month, the "
+            "unit's monthly project progress report); write HTML (and PDF)."
+        ),
     )
     p.add_argument("--unit", required=True, help="unit code (district geocode, e.g. 1032)")
     p.add_argument("--fy", required=True, help="fiscal year, Buddhist Era (e.g. 2567)")
-    p.add_argument("--quarter", required=True, help="quarter 1-4")
+    p.add_argument("--quarter", default=None, help="quarter 1-4 (or give --month)")
+    p.add_argument(
+        "--month",
+        default=None,
+        help="a monthly progress report instead: calendar month 1-12 (10 = October, in the "
+        "fiscal year's first calendar year) or a Thai month such as ต.ค.",
+    )
     p.add_argument("--data", default=None, help="data folder (default data/sample)")
     p.add_argument("--out", default=None, help="output folder (default outputs)")
     p.add_argument("--lang", choices=["th", "en"], default="th", help="report language")
@@ -220,7 +229,13 @@ def _build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--fy", default="2567", help="fiscal year, Buddhist Era (default 2567)")
-    p.add_argument("--quarter", default="1", help="quarter 1-4 or 'all' (default 1)")
+    p.add_argument("--quarter", default=None, help="quarter 1-4 or 'all' (default 1)")
+    p.add_argument(
+        "--month",
+        default=None,
+        help="monthly progress reports instead, for the units with a project KPI: calendar "
+        "month 1-12 or a Thai month such as ต.ค. (not with --quarter)",
+    )
     p.add_argument("--unit", action="append", default=None, help="unit code (repeatable)")
     p.add_argument("--data", default=None, help="data folder (default data/sample)")
     p.add_argument("--out", default=None, help="output folder (default outputs)")
@@ -425,9 +440,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from kpilib import batch
 
+    if args.quarter is None and args.month is None:
+        raise ParameterError("give --quarter 1-4 or --month (1-12 or a Thai month such as ต.ค.)")
     plan = batch.plan_run(
         fy=args.fy,
         quarter=args.quarter,
+        month=args.month,
         units=[args.unit],
         data=args.data,
         out=args.out,
@@ -530,6 +548,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     plan = batch.plan_run(
         fy=args.fy,
         quarter=args.quarter,
+        month=args.month,
         units=args.unit,
         data=args.data,
         out=args.out,

@@ -583,15 +583,36 @@ class Scorecard(BaseModel):
 
 
 class Period(BaseModel):
-    """The period a report covers (cumulative from the fiscal year's first day)."""
+    """The period a report covers (cumulative from the fiscal year's first day).
+
+    Attributes:
+        fiscal_year: Buddhist Era.
+        quarter: 1–4; for a monthly report the quarter holding the month.
+        month: Calendar month 1–12 of a monthly progress report (``None``: a quarterly
+            report). Its year follows from the fiscal year (October–December: the year before).
+        start: The fiscal year's first day.
+        end: The quarter's (monthly: the month's) last day.
+        as_of: The data's as-of date.
+    """
 
     model_config = _MODEL
 
     fiscal_year: int
     quarter: int = Field(ge=1, le=4)
+    month: int | None = Field(default=None, ge=1, le=12)
     start: dt.date
     end: dt.date
     as_of: dt.date
+
+    @property
+    def monthly(self) -> bool:
+        """True for a monthly progress report."""
+        return self.month is not None
+
+    @property
+    def report_no(self) -> int | None:
+        """A monthly report's number in the fiscal year (รายงานครั้งที่: October = 1)."""
+        return None if self.month is None else (self.month - 10) % 12 + 1
 
 
 class RowSample(BaseModel):
@@ -833,6 +854,9 @@ class ReportDocument(BaseModel):
         history: Each KPI's figures for quarters 1 … n.
         web_forms: Each KPI's web form (quarterly table, assessments, สยป. score).
         projects: Each project KPI's monthly progress reports, computed (seed 001).
+        month_figures: A monthly report's complaint figures: the month's complaints and how
+            many were finished as of the month's end (``None``: a quarterly report, or no
+            tickets).
         validation: The validation results used.
         charts: Complaint chart data, when there are tickets.
         audit: The complaint audit sample (district reports).
@@ -856,6 +880,7 @@ class ReportDocument(BaseModel):
     history: tuple[KpiHistory, ...] = ()
     web_forms: tuple[WebForm, ...] = ()
     projects: tuple[ProjectProgress, ...] = ()
+    month_figures: MonthFigures | None = None
     validation: ValidationSummary
     charts: ChartData | None = None
     audit: Audit | None = None

@@ -202,11 +202,13 @@ PDF_TITLE_ATTR = "data-pdf-title"
 """The attribute of the report's header element holding the PDF's title."""
 
 
-def pdf_name(fy: int, quarter: int, unit: str) -> str:
-    """A report PDF's file name: ``<FY>_Q<q>_<unit>.pdf`` (e.g. ``2567_Q1_1032.pdf``)."""
+def pdf_name(fy: int, quarter: int, unit: str, *, month: int | None = None) -> str:
+    """A report PDF's file name: ``<FY>_Q<q>_<unit>.pdf`` (e.g. ``2567_Q1_1032.pdf``); a
+    monthly progress report's ``<FY>_M<mm>_<unit>.pdf`` (calendar month, ``2567_M11_1032.pdf``)."""
     from kpilib.paths import safe_component
 
-    return f"{int(fy)}_Q{int(quarter)}_{safe_component(unit, what='unit code')}.pdf"
+    period = f"Q{int(quarter)}" if month is None else f"M{int(month):02d}"
+    return f"{int(fy)}_{period}_{safe_component(unit, what='unit code')}.pdf"
 
 
 def _margin_template(text: str, *, align: str) -> str:

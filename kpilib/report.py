@@ -47,6 +47,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "code": ("รหัส", "code"),
     "fy": ("ปีงบประมาณ พ.ศ.", "Fiscal year (BE)"),
     "quarter": ("ไตรมาสที่", "Quarter"),
+    "month": ("ประจำเดือน", "Month"),
+    "title_monthly": (
+        "รายงานความก้าวหน้าโครงการประจำเดือน",
+        "Monthly project progress report",
+    ),
     "period": ("ช่วงเวลารายงาน", "Reporting period"),
     "as_of": ("ข้อมูล ณ วันที่", "Data as of"),
     "scorecard": ("1. สรุปผลการประเมิน", "Summary"),
@@ -124,6 +129,7 @@ _LABELS: dict[str, tuple[str, str]] = {
 
 _EN_TITLES = {
     "title",
+    "title_monthly",
     "scorecard",
     "details",
     "charts",
@@ -371,9 +377,18 @@ def localise(obj: Any, digits: Callable[[str], str]) -> Any:
     return obj
 
 
+_MONTHLY_SECTIONS = {"validation": ("5.", "3."), "certification": ("6.", "4.")}
+"""A monthly report has two sections of its own (the project form, the month's complaints)
+before the validation and certification sections: they are numbered 3 and 4 there."""
+
+
 def _labels(doc: ReportDocument) -> dict[str, str]:
     """:func:`labels` in the document's language and numeral style."""
-    return localise(labels(doc.lang), digits_of(doc))
+    out = labels(doc.lang)
+    if doc.period.monthly:
+        for key, (old, new) in _MONTHLY_SECTIONS.items():
+            out[key] = out[key].replace(old, new, 1)
+    return localise(out, digits_of(doc))
 
 
 def _signed(delta: float | None) -> str:
@@ -400,12 +415,20 @@ def header_html(doc: ReportDocument) -> str:
     L = _labels(doc)
     u, p = doc.unit, doc.period
     en = doc.lang == "en"
+    if p.month is not None:  # a monthly progress report: the month, not the quarter
+        year, month = cal.fiscal_month(p.fiscal_year, p.month)
+        period_name, period_value = L["month"], cal.format_thai_month(year, month)
+        heading, heading_alt = L["title_monthly"], L["title_monthly_alt"]
+    else:
+        period_name, period_value = L["quarter"], str(p.quarter)
+        heading, heading_alt = L["title"], L["title_alt"]
     context = localise(
         {
             "unit_name": u.name_en if en else u.name_th,
             "unit_name_alt": u.name_th if en else u.name_en,
             "fy": str(p.fiscal_year),
-            "quarter": str(p.quarter),
+            "period_name": period_name,
+            "period_value": period_value,
             "period_start": cal.format_thai_date(p.start, style="long"),
             "period_end": cal.format_thai_date(p.as_of, style="long"),
             "as_of": cal.format_thai_date(p.as_of, style="long"),
@@ -415,16 +438,18 @@ def header_html(doc: ReportDocument) -> str:
     digits = digits_of(doc)
     running = digits(
         f"{context['unit_name']} ({u.code}) · {L['fy']} {p.fiscal_year} · "
-        f"{L['quarter']} {p.quarter}"
+        f"{period_name} {period_value}"
     )
     if doc.provenance.sample_data:
         running += " · " + L["sample_short"]
     title = digits(
-        f"{L['title']} {context['unit_name']} {L['fy']} {p.fiscal_year} {L['quarter']} {p.quarter}"
+        f"{heading} {context['unit_name']} {L['fy']} {p.fiscal_year} {period_name} {period_value}"
     )
     return style_html() + _render(
         "header.html.j2",
         L=L,
+        heading=heading,
+        heading_alt=heading_alt,
         unit_code=u.code,
         sample=doc.provenance.sample_data,
         running_header=running,
@@ -910,6 +935,18 @@ def forms_html(doc: ReportDocument) -> str:
 
     context = forms_context(doc)
     return "" if context is None else _render("forms.html.j2", **context)
+
+
+def monthly_html(doc: ReportDocument) -> str:
+    """A monthly progress report's body: each project's progress form (seed 001) with the
+    month's report and the history up to it, computed figures beside the declared ones, and
+    the month's complaint figures ("" for a quarterly report)."""
+    from kpilib.forms.view import monthly_context
+
+    context = monthly_context(doc)
+    if context is None:
+        return ""
+    return _render("monthly.html.j2", L=_labels(doc), **localise(context, digits_of(doc)))
 
 
 def signoff_html(doc: ReportDocument) -> str:

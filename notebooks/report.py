@@ -18,12 +18,14 @@
 # ---
 
 # %% tags=["parameters"]
-# Parameterised report of one unit and one quarter. Run it in JupyterLab with the defaults
-# below (Prawet district, FY 2567 Q1, the sample data) or through Papermill / `kpi report`
-# for any unit and quarter. The notebook only calls kpilib and displays what it returns.
+# Parameterised report of one unit and one quarter (or month). Run it in JupyterLab with the
+# defaults below (Prawet district, FY 2567 Q1, the sample data) or through Papermill /
+# `kpi report` for any unit and quarter. The notebook only calls kpilib and displays what it
+# returns.
 unit: str = "1032"  # unit code (district geocode or office code, e.g. GOVSEC)
 fy: int = 2567  # fiscal year, Buddhist Era
 quarter: int = 1  # quarter 1-4 of the fiscal year
+month: str = ""  # a monthly progress report: calendar month 1-12 or ต.ค.; quarter then unused
 data_dir: str = ""  # data folder (raw/ and processed/); empty: the sample data, data/sample
 validation_json: str = ""  # validation results of the batch run; empty: use or run validation
 as_of: str = ""  # as-of date (ISO); empty: the quarter's last day
@@ -47,20 +49,26 @@ params = check_parameters(
     lang=lang,
     numerals=numerals,
     result_json=result_json,
+    month=month,
 )
 doc = build_document(params)
 write_report_json(doc, params.result_json)
 blocks.write_findings_beside(doc, params.result_json)
-display(HTML(blocks.header_html(doc) + blocks.summary_html(doc)))
+quarterly = not doc.period.monthly  # a monthly progress report shows the project form instead
+first = blocks.summary_html(doc) if quarterly else blocks.monthly_html(doc)
+display(HTML(blocks.header_html(doc) + first))
 
 # %%
-display(HTML(blocks.kpi_sections_html(doc)))
+if quarterly:
+    display(HTML(blocks.kpi_sections_html(doc)))
 
 # %%
-display(HTML(blocks.charts_html(doc)))
+if quarterly:
+    display(HTML(blocks.charts_html(doc)))
 
 # %%
-display(HTML(blocks.audit_html(doc)))
+if quarterly:
+    display(HTML(blocks.audit_html(doc)))
 
 # %%
 display(HTML(blocks.validation_html(doc)))
@@ -68,17 +76,13 @@ display(HTML(blocks.validation_html(doc)))
 # %%
 display(HTML(blocks.certification_html(doc)))
 
-# %% [markdown]
-# ## 7. ผลการดำเนินงานที่หน่วยงานรายงาน (Unit's entries)
+# %%
+if quarterly:
+    display(HTML(blocks.forms_html(doc)))
 
 # %%
-display(HTML(blocks.forms_html(doc)))
-
-# %% [markdown]
-# ## 8. การลงนามรับรองรายงาน (Sign-off)
-
-# %%
-display(HTML(blocks.signoff_html(doc)))
+if quarterly:
+    display(HTML(blocks.signoff_html(doc)))
 
 # %%
 display(HTML(blocks.appendix_html(doc)))

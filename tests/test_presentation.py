@@ -244,6 +244,34 @@ def test_index_pages_embedded_font_no_overlap_no_sideways_scroll(
     page.screenshot(pages["shots"] / f"index_{which}_{width}.png")
 
 
+# ------------------------------------------------------------------ the monthly report
+
+
+@pytest.fixture(scope="module")
+def monthly_page(pages):
+    """Prawet's monthly progress report for November (the sample's filled project form),
+    through the same notebook."""
+    root = pages["root"] / "monthly"
+    (root / "1032").mkdir(parents=True)
+    return _execute("1032", root, pages["data"], pages["vjson"], month="พ.ย.")
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_monthly_report_embedded_font_no_overlap_no_sideways_scroll(
+    monthly_page, pages, browser, width
+):
+    page = _open(browser, monthly_page, width)
+    page.screenshot(pages["shots"] / f"monthly_1032_{width}.png")
+    text = page.evaluate("document.body.innerText")
+    assert "รายงานความก้าวหน้าโครงการประจำเดือน" in text and "พฤศจิกายน 2566" in text
+    assert "ข้อมูลจากระบบ" in text  # computed figures beside the declared ones
+    assert "1. สรุปผลการประเมิน" not in text  # not the quarterly report
+    assert len(page.text_fonts()) > 50  # the check saw the page's text
+    assert pagecheck.fallback_fonts(page) == []
+    assert pagecheck.sideways_scroll(page) == 0
+    assert pagecheck.overlapping_cells(page) == []
+
+
 # ------------------------------------------------------------------ print
 
 

@@ -50,6 +50,14 @@ H_VALIDATION = "ผลการตรวจสอบข้อมูล"
 H_STATUS = "สถานะรายงาน"
 H_LEVEL = "ระดับ"
 H_RANK = "อันดับ"
+H_MONTH = "เดือน"
+H_RECEIVED = "เรื่องที่ได้รับ"
+H_FINISHED = "ดำเนินการเสร็จสิ้น"
+H_IN_PROGRESS = "อยู่ระหว่างดำเนินการ"
+H_FINISHED_PCT = "ร้อยละเสร็จสิ้น ณ สิ้นเดือน"
+H_DECLARED = "ความก้าวหน้าที่หน่วยงานแจ้ง (%)"
+H_COMPUTED = "ความก้าวหน้าจากข้อมูล ณ วันที่รายงาน (%)"
+H_MATCH = "เทียบกับข้อมูล"
 
 STATUS_TH = {
     "ok": "สำเร็จ",
@@ -77,6 +85,37 @@ class KpiLevel:
 
 
 @dataclass(frozen=True)
+class MonthSummary:
+    """A monthly progress report as its month's index shows it.
+
+    Attributes:
+        received, finished, in_progress: The month's complaints as of the month's end.
+        finished_pct: finished × 100 ÷ received (``None`` without complaints).
+        declared_pct: The progress the unit declared for the month (first project KPI).
+        computed_pct: The progress the data gives as of the unit's report date.
+        reported: The unit filed the month's progress report.
+        mismatches: Declared figures and flags the data contradicts (every project KPI),
+            as the report counts them.
+    """
+
+    received: int | None = None
+    finished: int | None = None
+    in_progress: int | None = None
+    finished_pct: float | None = None
+    declared_pct: float | None = None
+    computed_pct: float | None = None
+    reported: bool = False
+    mismatches: int = 0
+
+    @property
+    def match_th(self) -> str:
+        """ตรงกับข้อมูล / ไม่ตรง n รายการ / ยังไม่รายงาน."""
+        if not self.reported:
+            return "ยังไม่รายงาน"
+        return f"ไม่ตรง {self.mismatches} รายการ" if self.mismatches else "ตรงกับข้อมูล"
+
+
+@dataclass(frozen=True)
 class SummaryRow:
     """What the index and the summaries take from one report's ``report.json``."""
 
@@ -86,6 +125,7 @@ class SummaryRow:
     kpis: tuple[KpiLevel, ...]
     certified: bool | None
     sample_data: bool = False
+    month: MonthSummary | None = None
 
     @property
     def uncertified(self) -> tuple[str, ...]:
@@ -132,6 +172,45 @@ def summary_row(path: Path) -> SummaryRow:
         ),
         certified=_CERTIFIED[sc.certification],
         sample_data=doc.provenance.sample_data,
+        month=month_summary(doc),
+    )
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def month_summary(doc: Any) -> MonthSummary | None:
+    """A monthly report's figures for its index (``None`` for a quarterly report)."""
+    from kpilib.forms.view import month_disagreements
+
+    no = doc.period.report_no
+    if no is None:
+        return None
+    fig = doc.month_figures
+    declared = computed = None
+    reported, mismatches = False, 0
+    for progress in doc.projects:
+        computed_fig = progress.month(no)
+        project = doc.forms.project(progress.kpi) if doc.forms is not None else None
+        rep = project.report(no) if project is not None else None
+        if computed is None and computed_fig is not None:
+            computed = computed_fig.finished_pct
+        if rep is not None:
+            reported = True
+            if declared is None:
+                declared = rep.progress_pct
+            target = doc.scorecard.result(progress.kpi).kpi.target
+            mismatches += month_disagreements(rep, computed_fig, target)
+    return MonthSummary(
+        received=None if fig is None else fig.received,
+        finished=None if fig is None else fig.finished,
+        in_progress=None if fig is None else fig.in_progress,
+        finished_pct=None if fig is None else _pct(fig.finished_pct),
+        declared_pct=declared,
+        computed_pct=_pct(computed),
+        reported=reported,
+        mismatches=mismatches,
     )
 
 
@@ -249,8 +328,29 @@ def _levels(row: IndexRow) -> dict[str, int | None]:
     return {k.kpi: k.level for k in row.summary.kpis} if row.summary else {}
 
 
-def summary_table(rows: Sequence[IndexRow]) -> list[list[Any]]:
+def month_table(rows: Sequence[IndexRow]) -> list[list[Any]]:
+    """A monthly run's summary: header + one row per unit (the month's figures, the declared
+    and computed progress, whether they match, certification, validation, status)."""
+    header = [H_CODE, H_NAME, H_RECEIVED, H_FINISHED, H_IN_PROGRESS, H_FINISHED_PCT]
+    header += [H_DECLARED, H_COMPUTED, H_MATCH, H_CERTIFIED, H_VALIDATION, H_STATUS]
+    table: list[list[Any]] = [header]
+    for r in rows:
+        m = r.summary.month if r.summary is not None else None
+        line: list[Any] = [r.code, r.name_th]
+        if m is None:
+            line += [None] * 7
+        else:
+            line += [m.received, m.finished, m.in_progress, m.finished_pct]
+            line += [m.declared_pct, m.computed_pct, m.match_th]
+        line += [_certified_th(r), r.validation, STATUS_TH.get(r.status, r.status)]
+        table.append(line)
+    return table
+
+
+def summary_table(rows: Sequence[IndexRow], *, monthly: bool = False) -> list[list[Any]]:
     """Header + one row per unit, Thai headers (used for the CSV and the workbook)."""
+    if monthly:
+        return month_table(rows)
     kpis = _kpi_columns(rows)
     names = kpi_headers(kpis)
     header = [H_CODE, H_NAME, H_QUARTER, H_POINTS, H_WEIGHT, H_PERCENT]
@@ -267,16 +367,16 @@ def summary_table(rows: Sequence[IndexRow]) -> list[list[Any]]:
     return table
 
 
-def write_summary_csv(path: Path, rows: Sequence[IndexRow]) -> Path:
+def write_summary_csv(path: Path, rows: Sequence[IndexRow], *, monthly: bool = False) -> Path:
     """``summary.csv``: UTF-8 with BOM (Excel shows Thai correctly), one row per unit."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    for line in summary_table(rows):
+    for line in summary_table(rows, monthly=monthly):
         writer.writerow(["" if v is None else v for v in line])
     return atomic_write_bytes(path, buf.getvalue().encode("utf-8-sig"))
 
 
-def write_summary_xlsx(path: Path, rows: Sequence[IndexRow]) -> Path:
+def write_summary_xlsx(path: Path, rows: Sequence[IndexRow], *, monthly: bool = False) -> Path:
     """``summary.xlsx`` (openpyxl), one row per unit, Thai headers, frozen header row."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -284,7 +384,7 @@ def write_summary_xlsx(path: Path, rows: Sequence[IndexRow]) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "สรุปผล"
-    for line in summary_table(rows):
+    for line in summary_table(rows, monthly=monthly):
         ws.append(line)
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -420,6 +520,91 @@ def render_index(plan: RunPlan, quarter: int, rows: Sequence[IndexRow]) -> str:
     )
 
 
+def _month_links(plan: RunPlan) -> list[dict[str, Any]]:
+    """Links to the fiscal year's month indexes that exist (and the one being written)."""
+    from kpilib.calendar import MONTHS_SHORT, fiscal_months
+
+    out = []
+    for _, m in fiscal_months(plan.fy):
+        if m == plan.month or (plan.month_dir(m) / "index.html").is_file():
+            out.append(
+                {
+                    "text": MONTHS_SHORT[m - 1],
+                    "href": f"../M{m:02d}/index.html",
+                    "current": m == plan.month,
+                }
+            )
+    return out
+
+
+def render_month_index(plan: RunPlan, rows: Sequence[IndexRow]) -> str:
+    """The index page of one month's progress reports (every value escaped).
+
+    Per unit: the month's complaints as of its end, the progress the unit declared beside the
+    progress the data gives as of the unit's report date, whether the declared figures match,
+    certification, validation, status and links; links to the other months and quarters.
+    """
+    from kpilib.calendar import fiscal_month, format_thai_date, format_thai_month
+    from kpilib.render import font_face_css
+
+    assert plan.month is not None
+    year, month = fiscal_month(plan.fy, plan.month)
+    month_th = format_thai_month(year, month)
+    nums = {H_RECEIVED, H_FINISHED, H_IN_PROGRESS, H_FINISHED_PCT, H_DECLARED, H_COMPUTED}
+    header = month_table([])[0]
+    headers = [
+        {"label": h, "type": "num" if h in nums else "text"} for h in header if h != H_STATUS
+    ]
+    headers += [{"label": H_STATUS, "type": "text"}, {"label": "ลิงก์", "type": "text"}]
+    view = []
+    for r, line in zip(rows, month_table(rows)[1:], strict=True):
+        cells = [_cell(v, num=h in nums) for h, v in zip(header[:-1], line[:-1], strict=True)]
+        for c in cells:
+            if isinstance(c["sort"], int):
+                c["text"] = f"{c['sort']:,}"
+        view.append(
+            {
+                "css": r.status.replace(" ", "-"),
+                "cells": cells,
+                "status": STATUS_TH.get(r.status, r.status),
+                "status_css": r.status.replace(" ", "-"),
+                "status_sort": r.status,
+                "error": r.error if r.status not in DONE else None,
+                "links": [
+                    (_LINK_TEXT.get(ext, ext.upper()), href)
+                    for ext, href in sorted(r.links.items(), key=lambda kv: _LINK_ORDER[kv[0]])
+                ],
+            }
+        )
+    mismatched = sum(
+        1 for r in rows if r.summary and r.summary.month and r.summary.month.mismatches
+    )
+    meta = (
+        f"ปีงบประมาณ {plan.fy} เดือน{month_th} · {len(rows)} หน่วยงาน · "
+        f"ตัวเลขที่แจ้งไม่ตรงกับข้อมูล {mismatched} หน่วยงาน · "
+        f"จัดทำเมื่อ {format_thai_date(dt.date.today(), style='long')} · kpilib {__version__} · "
+        "คลิกหัวตารางเพื่อเรียงลำดับ"
+    )
+    files = [("สรุปผล (Excel)", "summary.xlsx"), ("สรุปผล (CSV)", "summary.csv")]
+    if (plan.fy_dir() / VALIDATION_PAGE).is_file():
+        files.append(("ผลการตรวจสอบข้อมูล", f"../{VALIDATION_PAGE}"))
+    return (
+        _env()
+        .get_template("batch_index.html.j2")
+        .render(
+            font_css=font_face_css(),
+            title=f"รายงานความก้าวหน้าโครงการ ปีงบประมาณ {plan.fy} ประจำเดือน{month_th}",
+            meta=meta,
+            headers=headers,
+            rows=view,
+            files=files,
+            quarters=_month_links(plan),
+            fy_index="../index.html" if (plan.fy_dir() / "index.html").is_file() else "",
+            sample=any(r.summary is not None and r.summary.sample_data for r in rows),
+        )
+    )
+
+
 def render_fy_index(plan: RunPlan, by_quarter: Mapping[int, Sequence[IndexRow]]) -> str:
     """The fiscal year's index: every unit's total percentage and rank in each quarter
     rendered so far, with links to the quarter indexes and each report."""
@@ -519,6 +704,7 @@ def write_manifest(
         "updated_at": utc_now(),
         "fy": plan.fy,
         "quarter": quarter,
+        "month": plan.month,
         "last_run": run_id,
         "runs": runs,
         "validation": validation,
@@ -585,6 +771,7 @@ def write_run_record(
         "parameters": {
             "fy": plan.fy,
             "quarters": list(plan.quarters),
+            "month": plan.month,
             "units": [u.code for u in plan.units] if plan.units_explicit else "catalogue",
             "data": str(plan.data_dir),
             "out": str(plan.out_dir),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kpilib.calendar import require_supported_fy
+from kpilib.calendar import month_bounds, quarter_of, require_month, require_supported_fy
 from kpilib.errors import KpilibError, ParameterError
 from kpilib.paths import (
     check_path_option,
@@ -54,13 +54,25 @@ class RunPlan:
     cell_timeout: float | None = None
     units_explicit: bool = False
     command: str = "kpi run"
+    month: int | None = None
+
+    @property
+    def monthly(self) -> bool:
+        """A run of monthly progress reports (one month; ``quarters`` holds its quarter)."""
+        return self.month is not None
+
+    def month_dir(self, month: int) -> Path:
+        """``<out>/<FY>/M<mm>`` (calendar month: ``M10`` is October)."""
+        return self.out_dir / str(self.fy) / f"M{month:02d}"
 
     def quarter_dir(self, quarter: int) -> Path:
-        """``<out>/<FY>/Q<q>``."""
+        """``<out>/<FY>/Q<q>``; in a monthly run the month's folder (:meth:`month_dir`)."""
+        if self.month is not None:
+            return self.month_dir(self.month)
         return self.out_dir / str(self.fy) / f"Q{quarter}"
 
     def unit_dir(self, quarter: int, unit: str) -> Path:
-        """``<out>/<FY>/Q<q>/<unit>``."""
+        """``<out>/<FY>/Q<q>/<unit>`` (a monthly run: ``<out>/<FY>/M<mm>/<unit>``)."""
         return self.quarter_dir(quarter) / unit
 
     def fy_dir(self) -> Path:
@@ -103,7 +115,7 @@ def load_plan_catalog(params: Path) -> Any:
 def plan_run(
     *,
     fy: str | int,
-    quarter: str | int = "1",
+    quarter: str | int | None = None,
     units: Sequence[str] | None = None,
     data: str | os.PathLike[str] | None = None,
     out: str | os.PathLike[str] | None = None,
@@ -118,12 +130,16 @@ def plan_run(
     cell_timeout: float | None = None,
     lang: str = "th",
     command: str = "kpi run",
+    month: str | int | None = None,
 ) -> RunPlan:
     """Check every parameter and return the plan; nothing is run or written.
 
     Args:
         fy: Fiscal year in the Buddhist Era, within the business calendar's range.
-        quarter: 1-4 or ``"all"`` (``kpi report``: 1-4 only).
+        quarter: 1-4 or ``"all"`` (``kpi report``: 1-4 only); ``None`` with a month.
+        month: A monthly progress-report run: calendar month 1-12 or a Thai month name
+            (:func:`kpilib.calendar.require_month`); not together with a quarter. Its units
+            (default: every unit with a project KPI in ``fy``) must have a project KPI.
         units: Unit codes; None: every unit the catalogue assigns KPIs to in ``fy``.
         data: Data folder (default ``data/sample``); must be an existing folder.
         out: Output folder (default ``outputs``); must be, or be creatable as, a folder.
@@ -143,7 +159,22 @@ def plan_run(
         ParameterError: With a one-line message naming the bad value.
     """
     fy_value = require_supported_fy(fy, what="fiscal year (--fy)")
-    quarters = parse_quarters(quarter, allow_all=command == "kpi run")
+    month_value = None
+    if month is not None and quarter is not None:
+        raise ParameterError("--month and --quarter cannot be used together: give one of them")
+    if month is not None:
+        try:
+            month_value = require_month(month)
+        except ParameterError:
+            raise ParameterError(
+                f"invalid --month {month!r}: use a calendar month 1-12 (10 = October) "
+                "or a Thai month such as ต.ค."
+            ) from None
+        quarters: tuple[int, ...] = (quarter_of(month_bounds(fy_value, month_value)[0]),)
+    else:
+        quarters = parse_quarters(
+            "1" if quarter is None else quarter, allow_all=command == "kpi run"
+        )
     if jobs is None:
         jobs = os.cpu_count() or 1
     if not isinstance(jobs, int) or jobs < 1:
@@ -174,6 +205,19 @@ def plan_run(
         infos = sorted((_info(u) for u in cat.units_with_kpis(fy_value)), key=lambda u: u.code)
         if not infos:
             raise ParameterError(f"the catalogue assigns no KPIs to any unit in FY {fy_value}")
+    if month_value is not None:
+        with_projects = [u for u in infos if _has_project(cat, u.code, fy_value)]
+        if codes and len(with_projects) < len(infos):
+            lacking = ", ".join(u.code for u in infos if u not in with_projects)
+            raise ParameterError(
+                f"no project KPI for unit {lacking} in FY {fy_value}: monthly progress reports "
+                "are for units with a project KPI (the project progress form)"
+            )
+        if not with_projects:
+            raise ParameterError(
+                f"the catalogue assigns no project KPI to any unit in FY {fy_value}"
+            )
+        infos = with_projects
     for info in infos:
         safe_component(info.code, what="unit code")
     return RunPlan(
@@ -194,7 +238,13 @@ def plan_run(
         cell_timeout=cell_timeout,
         units_explicit=bool(codes),
         command=command,
+        month=month_value,
     )
+
+
+def _has_project(cat: Any, code: str, fy: int) -> bool:
+    """The unit has a project KPI in ``fy`` (a project progress form, filed monthly)."""
+    return any(k.indicator_type == "project" for k in cat.kpis_for_unit(code, fy))
 
 
 def _info(unit: Any) -> UnitInfo:

@@ -40,6 +40,7 @@ from kpilib.batch.outputs import (
     new_run_id,
     render_fy_index,
     render_index,
+    render_month_index,
     write_manifest,
     write_run_record,
     write_summary_csv,
@@ -143,8 +144,9 @@ class BatchResult:
 class _Progress:
     """A tqdm bar on a terminal, time-stamped plain lines otherwise (cron, systemd)."""
 
-    def __init__(self, label: str, *, stream: TextIO) -> None:
+    def __init__(self, label: str, *, stream: TextIO, month: int | None = None) -> None:
         self.label = label
+        self.month = month
         self.stream = stream
         self.total = 0
         self.done = 0
@@ -170,7 +172,7 @@ class _Progress:
 
     def update(self, result: ReportResult) -> None:
         self.done += 1
-        label = f"{result.unit} Q{result.quarter}"
+        label = f"{result.unit} {_period(result.quarter, self.month)}"
         seconds = result.timings.get("total", 0.0)
         line = f"[{self.done}/{self.total}] {label} {result.status} {seconds:.2f} s"
         if result.error:
@@ -187,6 +189,11 @@ class _Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _period(quarter: int, month: int | None) -> str:
+    """``Q1``, or ``M11`` in a monthly run."""
+    return f"Q{quarter}" if month is None else f"M{month:02d}"
 
 
 @contextlib.contextmanager
@@ -242,7 +249,7 @@ def process_pool(plan: RunPlan, workers: int) -> Executor:
 
 def report_parameters(plan: RunPlan, unit: str, quarter: int) -> dict[str, Any]:
     """The notebook parameters of one report (``validation_json`` added once known)."""
-    return {
+    params: dict[str, Any] = {
         "unit": unit,
         "fy": plan.fy,
         "quarter": quarter,
@@ -250,6 +257,9 @@ def report_parameters(plan: RunPlan, unit: str, quarter: int) -> dict[str, Any]:
         "as_of": "",
         "lang": plan.lang,
     }
+    if plan.month is not None:
+        params["month"] = plan.month
+    return params
 
 
 def validation_key(hashes: InputHashes, fy: int) -> str:
@@ -388,7 +398,7 @@ def run_batch(
     """
     stream = stream if stream is not None else sys.stderr
     out = out if out is not None else sys.stdout
-    progress = _Progress(plan.command, stream=stream)
+    progress = _Progress(plan.command, stream=stream, month=plan.month)
     run_id = new_run_id()
     started_at = utc_now()
     t_start = time.perf_counter()
@@ -416,7 +426,12 @@ def run_batch(
             for quarter in plan.quarters:
                 for unit in plan.units:
                     identity = report_identity(
-                        unit.code, plan.fy, quarter, lang=plan.lang, validate=plan.validate
+                        unit.code,
+                        plan.fy,
+                        quarter,
+                        lang=plan.lang,
+                        validate=plan.validate,
+                        month=plan.month,
                     )
                     inputs = inputs_digest(hashes, identity)
                     unit_dir = plan.unit_dir(quarter, unit.code)
@@ -427,8 +442,13 @@ def run_batch(
                         todo.append((unit.code, quarter, unit_dir, inputs, state))
             timings["hash"] = time.perf_counter() - t0
             if todo:
+                period = (
+                    f"Q{','.join(map(str, plan.quarters))}"
+                    if plan.month is None
+                    else f"M{plan.month:02d}"
+                )
                 progress.log(
-                    f"FY {plan.fy} Q{','.join(map(str, plan.quarters))}: {len(todo)} report(s) "
+                    f"FY {plan.fy} {period}: {len(todo)} report(s) "
                     f"to check, {len(results)} up to date"
                 )
                 if plan.ingest or plan.validate:
@@ -454,6 +474,7 @@ def run_batch(
                             reports=tuple((u, q) for u, q, *_ in todo),
                             lang=plan.lang,
                             validate=plan.validate,
+                            month=plan.month,
                         )
                     prepared = _in_child(
                         prepare,
@@ -597,11 +618,14 @@ def _write_outputs(
             batch.rows[quarter] = rows
             qdir = plan.quarter_dir(quarter)
             qdir.mkdir(parents=True, exist_ok=True)
-            batch.index_paths.append(
-                atomic_write_text(qdir / "index.html", render_index(plan, quarter, rows))
+            page = (
+                render_month_index(plan, rows)
+                if plan.monthly
+                else render_index(plan, quarter, rows)
             )
-            write_summary_csv(qdir / "summary.csv", rows)
-            write_summary_xlsx(qdir / "summary.xlsx", rows)
+            batch.index_paths.append(atomic_write_text(qdir / "index.html", page))
+            write_summary_csv(qdir / "summary.csv", rows, monthly=plan.monthly)
+            write_summary_xlsx(qdir / "summary.xlsx", rows, monthly=plan.monthly)
             batch.manifest_paths.append(
                 write_manifest(
                     qdir / "manifest.json",
@@ -612,12 +636,13 @@ def _write_outputs(
                     validation=vdict,
                 )
             )
-        by_quarter = {
-            q: batch.rows[q] if q in batch.rows else collect_rows(plan, q, {}, status)
-            for q in range(1, 5)
-            if q in batch.rows or (plan.quarter_dir(q) / "index.html").is_file()
-        }
-        atomic_write_text(plan.fy_dir() / "index.html", render_fy_index(plan, by_quarter))
+        if not plan.monthly:  # the fiscal year's index is over the quarters
+            by_quarter = {
+                q: batch.rows[q] if q in batch.rows else collect_rows(plan, q, {}, status)
+                for q in range(1, 5)
+                if q in batch.rows or (plan.quarter_dir(q) / "index.html").is_file()
+            }
+            atomic_write_text(plan.fy_dir() / "index.html", render_fy_index(plan, by_quarter))
         timings["index"] = time.perf_counter() - t0
         if hashes is not None:
             batch.run_path = write_run_record(
@@ -685,7 +710,7 @@ def _say(
     if batch.index_paths:
         print(f"{label}: index: " + ", ".join(map(str, batch.index_paths)), file=out, flush=True)
     for r in sorted(batch.failed, key=lambda r: (r.quarter, r.unit)):
-        print(f"{label}: FAILED {r.unit} Q{r.quarter}: {r.error}", file=stream)
+        print(f"{label}: FAILED {r.unit} {_period(r.quarter, plan.month)}: {r.error}", file=stream)
     for message in batch.messages:
         print(f"{label}: error: {message}", file=stream)
     if interrupted is not None:

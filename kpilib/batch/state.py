@@ -137,10 +137,20 @@ def hash_inputs(
 
 
 def report_identity(
-    unit: str, fy: int, quarter: int, *, lang: str, validate: bool
+    unit: str, fy: int, quarter: int, *, lang: str, validate: bool, month: int | None = None
 ) -> dict[str, Any]:
-    """What makes two renders of the same inputs the same report (no paths)."""
-    return {"unit": unit, "fy": fy, "quarter": quarter, "lang": lang, "validate": validate}
+    """What makes two renders of the same inputs the same report (no paths); a monthly
+    progress report adds its month."""
+    out: dict[str, Any] = {
+        "unit": unit,
+        "fy": fy,
+        "quarter": quarter,
+        "lang": lang,
+        "validate": validate,
+    }
+    if month is not None:
+        out["month"] = month
+    return out
 
 
 def inputs_digest(hashes: InputHashes, identity: dict[str, Any]) -> str:
@@ -251,6 +261,7 @@ class FingerprintRequest:
     lang: str
     validate: bool
     validation_json: str | None = None
+    month: int | None = None
 
 
 def report_fingerprints(req: FingerprintRequest) -> dict[tuple[str, int], str]:
@@ -327,7 +338,9 @@ def report_fingerprints(req: FingerprintRequest) -> dict[tuple[str, int], str]:
         )
         if findings is not None:
             parts["validation"] = findings(unit_code)
-        identity = report_identity(unit_code, req.fy, quarter, lang=req.lang, validate=req.validate)
+        identity = report_identity(
+            unit_code, req.fy, quarter, lang=req.lang, validate=req.validate, month=req.month
+        )
         out[(unit_code, quarter)] = fingerprint_digest(req.code_digest, identity, parts)
     return out
 

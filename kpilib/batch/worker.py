@@ -67,7 +67,8 @@ def report_outputs(task: Task) -> tuple[str, ...]:
     """The file names one report may leave: :data:`OUTPUTS` and its PDF's name."""
     from kpilib.render import pdf_name
 
-    return (*OUTPUTS, pdf_name(task.parameters["fy"], task.quarter, task.unit))
+    month = task.parameters.get("month") or None
+    return (*OUTPUTS, pdf_name(task.parameters["fy"], task.quarter, task.unit, month=month))
 
 
 #: OS errors that mean the output folder cannot take more data: the run stops.

@@ -27,7 +27,6 @@ from kpilib.forms.models import (
     Project,
     UnitForms,
 )
-from kpilib.forms.workbook import monthly_numbers
 from kpilib.numbers import DASH, fmt_number
 from kpilib.signoff import SignoffCheck, SignoffState
 
@@ -202,7 +201,7 @@ def _computed_month(fig: MonthFigures | None) -> dict[str, str] | None:
     }
 
 
-def _mismatches(rep: MonthlyReport, fig: MonthFigures | None) -> list[str]:
+def month_mismatches(rep: MonthlyReport, fig: MonthFigures | None) -> list[str]:
     """Figures the unit declared that the data does not give (as of the same date)."""
     if fig is None:
         return []
@@ -215,6 +214,17 @@ def _mismatches(rep: MonthlyReport, fig: MonthFigures | None) -> list[str]:
         if declared is not None and declared != computed:
             out.append(f"{label}: แจ้ง {_text(declared)} ข้อมูลในระบบ {_text(computed)}")
     return out
+
+
+def disagreements(row: dict[str, Any]) -> int:
+    """How many declared figures and flags of a month's row (:func:`_month_row`) the data
+    contradicts."""
+    return len(row.get("mismatch", [])) + sum(f["css"] == "bad" for f in row.get("flags", []))
+
+
+def month_disagreements(rep: MonthlyReport, fig: MonthFigures | None, target: Any) -> int:
+    """:func:`disagreements` of one declared monthly report against the computed figures."""
+    return disagreements(_month_row(rep.report_no, rep.year, rep.month, rep, target, fig))
 
 
 def _month_row(
@@ -269,7 +279,7 @@ def _month_row(
         ),
         "text": rep.text or "",
         "computed": computed,
-        "mismatch": _mismatches(rep, fig),
+        "mismatch": month_mismatches(rep, fig),
     }
 
 
@@ -277,9 +287,10 @@ def _project_block(
     r: KpiResult,
     project: Project | None,
     fy: int,
-    quarter: int,
+    last_report: int,
     progress: ProjectProgress | None = None,
 ) -> dict[str, Any]:
+    """The project form: its facts and the monthly reports 1 … ``last_report``."""
     p = project
     facts = [
         ("รหัสโครงการ", _cell(r.kpi.code)),
@@ -294,12 +305,9 @@ def _project_block(
         ("เป้าหมายของโครงการ", _cell(r.kpi.target.text_th)),
     ]
     months = []
-    for q in range(1, quarter + 1):
-        for no, year, month in monthly_numbers(fy, q):
-            fig = progress.month(no) if progress is not None else None
-            months.append(
-                _month_row(no, year, month, p.report(no) if p else None, r.kpi.target, fig)
-            )
+    for no, (year, month) in enumerate(cal.fiscal_months(fy)[:last_report], start=1):
+        fig = progress.month(no) if progress is not None else None
+        months.append(_month_row(no, year, month, p.report(no) if p else None, r.kpi.target, fig))
     return {
         "name": r.kpi.name_th,
         "facts": [{"label": label, **cell} for label, cell in facts],
@@ -335,7 +343,7 @@ def forms_context(doc: ReportDocument) -> dict[str, Any] | None:
         "reported_on": _cell(forms.reported_on),
         "kpis": [_kpi_block(r, forms, q) for r in results],
         "projects": [
-            _project_block(r, forms.project(r.kpi.id), fy, q, doc.project_of(r.kpi.id))
+            _project_block(r, forms.project(r.kpi.id), fy, 3 * q, doc.project_of(r.kpi.id))
             for r in results
             if r.kpi.indicator_type == "project"
         ],
@@ -350,6 +358,62 @@ def forms_context(doc: ReportDocument) -> dict[str, Any] | None:
         ],
         "n_errors": forms.errors,
         "n_warnings": forms.warnings,
+    }
+
+
+def _month_complaints(fig: MonthFigures | None) -> dict[str, str] | None:
+    """The month's complaint figures as of its end (a monthly report's second part)."""
+    if fig is None:
+        return None
+    computed = _computed_month(fig)
+    closed = fig.received - fig.finished - fig.in_progress
+    return {
+        **computed,  # type: ignore[dict-item]
+        "month": cal.format_thai_month(fig.year, fig.month),
+        "period": f"{_text(dt.date(fig.year, fig.month, 1))} – {_text(fig.as_of)}",
+        "closed": _text(closed) if closed else "",
+        "basis": "" if fig.state_basis in (None, "as_of") else fig.state_basis,
+    }
+
+
+def monthly_context(doc: ReportDocument) -> dict[str, Any] | None:
+    """A monthly progress report's context: per project KPI the form's facts, the month's
+    report, the history up to it (each beside the figures computed from the data) and the
+    mismatches; the month's complaint figures; the responsible person's signature line.
+    ``None`` for a quarterly report."""
+    period = doc.period
+    no = period.report_no
+    if no is None:
+        return None
+    fy = period.fiscal_year
+    year, month = cal.fiscal_month(fy, period.month)  # type: ignore[arg-type]
+    forms = doc.forms
+    projects = []
+    for r in doc.scorecard.results:
+        if r.kpi.indicator_type != "project":
+            continue
+        project = forms.project(r.kpi.id) if forms is not None else None
+        block = _project_block(r, project, fy, no, doc.project_of(r.kpi.id))
+        current = block["months"][-1]
+        responsible = project.responsible if project is not None else Person()
+        projects.append(
+            {
+                **block,
+                "code": r.kpi.code or "",
+                "current": current,
+                "history": block["months"],
+                "mismatches": disagreements(current),
+                "signer": responsible.name or "",
+                "signer_position": responsible.position or "",
+            }
+        )
+    return {
+        "month": cal.format_thai_month(year, month),
+        "report_no": str(no),
+        "as_of": _text(period.as_of),
+        "projects": projects,
+        "complaints": _month_complaints(doc.month_figures),
+        "not_reported": NOT_REPORTED_TH,
     }
 
 
