@@ -273,6 +273,17 @@ def rubric_rows(r: KpiResult) -> list[dict[str, Any]]:
     ]
 
 
+def baseline_rows(k: Kpi) -> list[dict[str, str]]:
+    """The KPI's results of earlier years as printed (``-`` in the seed: a dash)."""
+    return [
+        {
+            "year": str(b.fiscal_year),
+            "text": b.text_th or (DASH if b.value is None else fmt_number(b.value)),
+        }
+        for b in k.baseline
+    ]
+
+
 def kpi_row(r: KpiResult, L: dict[str, str], lang: str = "th") -> dict[str, Any]:
     """Everything one KPI shows, as display strings."""
     k = r.kpi
@@ -325,13 +336,7 @@ def kpi_row(r: KpiResult, L: dict[str, str], lang: str = "th") -> dict[str, Any]
         "formula_seed": k.formula_th,
         "data_source": k.data_source_th or "",
         "period": k.period_th,
-        "baselines": [
-            {
-                "year": str(b.fiscal_year),
-                "text": b.text_th or (DASH if b.value is None else fmt_number(b.value)),
-            }
-            for b in k.baseline
-        ],
+        "baselines": baseline_rows(k),
         "year_end_summary": NOT_REPORTED_TH,
         "supporting": NOT_REPORTED_TH,
         "obstacles": NOT_REPORTED_TH,

@@ -60,6 +60,28 @@ def overlapping_cells(page: Any) -> list[list[str]]:
     return page.evaluate(_OVERLAP_JS)
 
 
+_CRAMPED_JS = r"""
+(() => {
+  const out = [];
+  for (const el of document.querySelectorAll('h1, h2, h3, h4, h5, p, li, dt, dd, td, th')) {
+    const cs = getComputedStyle(el);
+    if (cs.lineHeight === 'normal' || !el.innerText.trim()) continue;
+    const lh = parseFloat(cs.lineHeight), fs = parseFloat(cs.fontSize);
+    const lines = el.getBoundingClientRect().height / lh;
+    if (lines >= 1.8 && lh < 1.25 * fs)
+      out.push([el.tagName, el.innerText.slice(0, 40), (lh / fs).toFixed(2)]);
+  }
+  return out;
+})()
+"""
+
+
+def cramped_lines(page: Any) -> list[list[str]]:
+    """Elements whose text wraps onto several lines set closer than 1.25 × the font size:
+    Thai vowels and tone marks above and below a line would touch the next one."""
+    return page.evaluate(_CRAMPED_JS)
+
+
 def sideways_scroll(page: Any) -> int:
     """How many CSS pixels the page itself scrolls sideways (0: none)."""
     return int(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -43,6 +44,27 @@ def test_seed_003_kpis_transcribed(cat, number, weight, component, target):
     assert k.name_th and k.definition_th and k.formula_th and k.evidence_th
     assert k.strategy.strategy_th and k.strategy.objective_th
     assert [b.fiscal_year for b in k.baseline][-3:] == [2564, 2565, 2566]
+
+
+@pytest.mark.parametrize("number", ["1", "2", "3", "4", "5", "6"])
+def test_seed_003_baselines_as_published(cat, golden, number):
+    """Seed 003's "ผลการดำเนินงานย้อนหลัง ๓ ปี" per KPI ("-" = no value), and the report shows
+    them as the catalogue holds them."""
+    from kpilib.calendar import from_thai_digits
+    from kpilib.numbers import DASH
+    from kpilib.report import baseline_rows
+
+    k = cat.find(document="003", number=number, owner="GOVSEC")
+    published = {int(y): v for y, v in golden["govsec_fy2567_baselines"][int(number)].items()}
+    held = {b.fiscal_year: b.value for b in k.baseline if b.fiscal_year in published}
+    assert held == published
+    shown = {int(row["year"]): row["text"] for row in baseline_rows(k)}
+    for fy, value in published.items():
+        if value is None:
+            assert shown[fy] in {"-", DASH}  # as printed, or the report's dash
+        else:
+            (number,) = re.findall(r"[\d.,]+", from_thai_digits(shown[fy]))
+            assert float(number.replace(",", "")) == value  # "ร้อยละ ๙๐" as printed
 
 
 def test_seed_003_rubric_features(cat):

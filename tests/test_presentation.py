@@ -270,6 +270,7 @@ def test_monthly_report_embedded_font_no_overlap_no_sideways_scroll(
     assert pagecheck.fallback_fonts(page) == []
     assert pagecheck.sideways_scroll(page) == 0
     assert pagecheck.overlapping_cells(page) == []
+    assert pagecheck.cramped_lines(page) == []
 
 
 # ------------------------------------------------------------------ print
@@ -337,6 +338,23 @@ def test_phone_width_no_overlap_no_sideways_scroll(pages, browser, unit):
     page = _open(browser, pages[unit]["html"], 400)
     assert pagecheck.sideways_scroll(page) == 0
     assert pagecheck.overlapping_cells(page) == []
+    assert pagecheck.cramped_lines(page) == []
+
+
+def test_cramped_line_check_fails_on_a_wrapped_heading_set_solid(browser, tmp_path):
+    """A heading that wraps at 400 px with Jupyter's line-height 1 (the monthly report before
+    its fix): the Thai marks of one line touch the next."""
+    from kpilib.render import font_face_css
+
+    html = tmp_path / "solid.html"
+    html.write_text(
+        f"<html><head><style>{font_face_css()} body {{ font-family: Sarabun; }}"
+        " h2 { line-height: 1; }</style></head><body><h2>"
+        + "รายงานความก้าวหน้าของโครงการประจำเดือนกุมภาพันธ์ " * 3
+        + "</h2></body></html>",
+        encoding="utf-8",
+    )
+    assert pagecheck.cramped_lines(_open(browser, html, 400))
 
 
 def test_overlap_check_fails_on_the_report_of_before(browser, tmp_path):
