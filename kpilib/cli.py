@@ -224,9 +224,26 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", action="append", default=None, help="unit code (repeatable)")
     p.add_argument("--data", default=None, help="data folder (default data/sample)")
     p.add_argument("--out", default=None, help="output folder (default outputs)")
-    p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: CPU count)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="parallel workers (default: CPU count); with --scheduler local, the local Dask "
+        "workers; with tcp://, at most this many reports at a time (default: every worker thread)",
+    )
     p.add_argument("--pdf", action="store_true", help="also print PDFs with Chromium")
     p.add_argument("--force", action="store_true", help="re-render even unchanged reports")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="local|tcp://HOST:PORT",
+        help="render on Dask distributed (pip install 'kpilib[dask]') instead of the local "
+        "process pool: 'local' starts a cluster of --jobs worker processes on this machine; "
+        "tcp://HOST:8786 uses a running 'dask scheduler' whose workers ('dask worker "
+        "tcp://HOST:8786 --nthreads 1') have kpilib installed and see --data and --out at the "
+        "same paths (a shared filesystem; checked before anything renders). A worker that "
+        "dies fails only the report it was running. See docs/batch.md",
+    )
     # hidden: for comparison, benchmarks and tests
     p.add_argument(
         "--engine", choices=["inprocess", "kernel"], default="inprocess", help=argparse.SUPPRESS
@@ -541,6 +558,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         validate=not args.no_validate,
         ingest=not args.no_ingest,
         cell_timeout=args.cell_timeout,
+        scheduler=args.scheduler,
     )
     return batch.run_batch(plan).exit_code
 
