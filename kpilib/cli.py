@@ -89,6 +89,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output folder (default data/sample)")
     p.add_argument("--seed", type=int, default=2567, help="random seed (default 2567)")
     p.add_argument("--scale", type=float, default=1.0, help="volume multiplier (default 1.0)")
+    p.add_argument(
+        "--units",
+        type=int,
+        default=None,
+        metavar="N",
+        help="a synthetic organisation of N >= 50 districts (the 50 real ones and synthetic "
+        "S0051…) and the offices, for scale tests; writes its definitions to OUT/params (use "
+        "them with KPILIB_PARAMS=OUT/params kpi run --data OUT)",
+    )
     p.add_argument("--force", action="store_true", help="regenerate even if the folder exists")
     p.set_defaults(handler=_cmd_sample_data)
 
@@ -335,7 +344,9 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
 
     out = paths.output_folder(args.out or paths.sample_data_dir(), option="--out")
     started = time.perf_counter()
-    summary = generate(out, fy=args.fy, seed=args.seed, scale=args.scale, force=args.force)
+    summary = generate(
+        out, fy=args.fy, seed=args.seed, scale=args.scale, force=args.force, units=args.units
+    )
     for line in summary.lines():
         print(line)
     if not summary.skipped:

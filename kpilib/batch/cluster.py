@@ -324,9 +324,9 @@ def _start_local(workers: int) -> tuple[Any, Any]:
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never clashes with another cluster
             memory_limit=0,  # as the process pool: no per-worker memory policy
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,
         )
     try:
         client = Client(cluster, timeout=CONNECT_TIMEOUT)
