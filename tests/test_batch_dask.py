@@ -212,8 +212,14 @@ def test_a_remote_scheduler_renders_the_same_reports_and_isolates_a_failure(
         worker_pids = set(client.run(os.getpid).values())
     assert {r.pid for r in dask.results} <= worker_pids  # rendered in the Dask workers
     assert not list((tmp_path / "dask").glob(".kpilib-shared-*")), "token file left behind"
-    again, _ = _run(_plan(data_dir, tmp_path / "dask", scheduler=address))
-    assert {r.unit: r.status for r in again.results}["1001"] == "up to date"
+    again, _ = _run(
+        _plan(data_dir, tmp_path / "dask", notebook="fails_for_1002.ipynb", scheduler=address)
+    )
+    assert {r.unit: r.status for r in again.results} == {
+        "1001": "up to date",
+        "1002": "failed",
+        "1003": "up to date",
+    }
 
 
 def test_an_unreachable_scheduler_is_one_line(monkeypatch, data_dir, tmp_path, capsys):
