@@ -19,7 +19,7 @@ from kpilib.errors import KpilibError, ParameterError
 _EXIT_CODES = """exit codes:
   0    every report rendered or up to date, every KPI certified
   1    at least one report failed (the others are complete), or the output folder is full
-  2    bad parameters or unusable input (nothing rendered)
+  2    bad parameters, unusable input or a Dask cluster that cannot render (nothing rendered)
   3    every report rendered or up to date, but some KPIs are not certified
   130  interrupted by Ctrl-C (SIGINT); 143: stopped by SIGTERM (rerun to finish)"""
 
@@ -251,7 +251,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "tcp://HOST:8786 uses a running 'dask scheduler' whose workers ('dask worker "
         "tcp://HOST:8786 --nthreads 1') have kpilib installed and see --data and --out at the "
         "same paths (a shared filesystem; checked before anything renders). A worker that "
-        "dies fails only the report it was running. See docs/batch.md",
+        "dies fails only the report it was running (a remote scheduler first re-runs it "
+        "elsewhere, as its allowed-failures says). See docs/batch.md",
     )
     # hidden: for comparison, benchmarks and tests
     p.add_argument(

@@ -226,16 +226,23 @@ class DaskExecutor(Executor):
         self._futures: list[Any] = []
         self._closed = False
 
+    def _workers(self) -> dict[str, Any]:
+        """The scheduler's workers now (address -> facts)."""
+        try:
+            info = self._client.scheduler_info(n_workers=-1)  # all of them (newer Dask)
+        except TypeError:
+            info = self._client.scheduler_info()
+        return dict(info.get("workers", {}))
+
     def capacity(self) -> int:
         """How many reports to keep in flight now: the cluster's worker threads (at least 1)."""
-        workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
-        threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
+        threads = sum(int(w.get("nthreads", 1)) for w in self._workers().values())
         threads = max(1, threads)
         return min(threads, self._limit) if self._limit else threads
 
     def describe(self) -> str:
         """One line: where reports render."""
-        workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
+        workers = self._workers()
         threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
         where = "a local Dask cluster" if self._cluster is not None else "Dask scheduler"
         address = self._client.scheduler.address
