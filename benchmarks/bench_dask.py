@@ -16,6 +16,10 @@ Usage (from the project root)::
     .venv/bin/python benchmarks/bench_dask.py --units 150 --scale 0.2 --jobs 2 --out /tmp/kpi-dask
 
 Results are printed and written to ``<out>/benchmark.json``. A script, not a test.
+
+``--ranking-chart 50,150,1000`` instead times, in this process, the one chart of a report
+that grows with the organisation (``charts.district_position``: every district's Traffy
+resolution, one bar each) drawn and encoded for those district counts (median of 3).
 """
 
 from __future__ import annotations
@@ -37,6 +41,34 @@ def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def ranking_chart(sizes: list[int]) -> dict[int, float]:
+    """Seconds to draw and encode the district-position chart for each district count."""
+    import numpy as np
+    import pandas as pd
+
+    from kpilib import charts
+
+    rng = np.random.default_rng(0)
+    out: dict[int, float] = {}
+    for n in sizes:
+        frame = pd.DataFrame(
+            {
+                "unit_code": [f"S{i:04d}" for i in range(n)],
+                "name": [f"เขตจำลอง{i:04d}" for i in range(n)],
+                "value": rng.uniform(40, 100, n),
+            }
+        )
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            fig = charts.district_position(frame, unit_code="S0001", title="ranking", target=80.0)
+            charts.figure_html(fig)
+            times.append(time.perf_counter() - t0)
+        out[n] = round(statistics.median(times), 3)
+        print(f"{n} districts: {out[n]} s", flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; return 0."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -45,8 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="local Dask workers")
     ap.add_argument("--scheduler", default="local", help="local or tcp://HOST:PORT")
     ap.add_argument("--quarter", default="1")
-    ap.add_argument("--out", type=Path, required=True, help="work folder")
+    ap.add_argument("--out", type=Path, help="work folder")
+    ap.add_argument("--ranking-chart", default=None, metavar="N,N,…", help="see above")
     args = ap.parse_args(argv)
+    if args.ranking_chart:
+        print(f"load {_load()}")
+        ranking_chart([int(n) for n in args.ranking_chart.split(",")])
+        print(f"load {_load()}")
+        return 0
+    if args.out is None:
+        ap.error("--out is required")
     data = args.out / f"org{args.units}"
     out = args.out / f"outputs-{time.strftime('%Y%m%dT%H%M%S')}"
     kpi = str(BIN / "kpi")
