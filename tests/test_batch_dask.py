@@ -326,6 +326,20 @@ def test_a_signal_stops_the_dask_run_and_its_cluster(sig, data_dir, tmp_path, pr
     assert "3 to render, 0 up to date" in rerun.stderr
 
 
+@pytest.mark.slow
+def test_kill_9_of_the_parent_takes_the_local_cluster_along(data_dir, tmp_path, process_group):
+    proc = _start(tmp_path, delay="*=60")
+    q1 = tmp_path / "out" / "2567" / "Q1"
+    _wait_for(
+        lambda: any(_state(q1 / u).get("status") == "running" for u in NAMES),
+        what="a report to start",
+    )
+    assert len(process_group(proc.pid)) >= 3  # kpi run and the cluster's worker processes
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    _wait_for(lambda: not process_group(proc.pid), timeout=30, what="the workers to end")
+
+
 # --------------------------------------------------------------------------- the real notebook
 
 
