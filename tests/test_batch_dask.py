@@ -222,6 +222,41 @@ def test_a_remote_scheduler_renders_the_same_reports_and_isolates_a_failure(
     }
 
 
+def _fails_once(marker: str) -> str:
+    """Raise the first time (as an unexpected error around a render would), then succeed."""
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("1", encoding="utf-8")
+        raise OSError("transient")
+    return "second try"
+
+
+def _always_fails(message: str) -> str:
+    raise RuntimeError(message)
+
+
+def test_a_task_that_raises_is_run_once_more(local_cluster, data_dir, tmp_path):
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests
+    executor = cluster.DaskExecutor(
+        distributed.Client(local_cluster),
+        None,
+        check=cluster.make_check(_plan(data_dir, tmp_path / "out")),
+        env={},
+    )
+    try:
+        marker = tmp_path / "marker"
+        assert executor.submit(_fails_once, str(marker)).result(timeout=120) == "second try"
+        failing = executor.submit(_always_fails, "broken")
+        assert isinstance(failing.exception(timeout=120), RuntimeError)
+        assert "broken" in str(failing.exception())
+    finally:
+        executor.shutdown()
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert not list((tmp_path / "out").glob(".kpilib-shared-*"))
+
+
 def test_an_unreachable_scheduler_is_one_line(monkeypatch, data_dir, tmp_path, capsys):
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
     monkeypatch.setattr(plan, "load_plan_catalog", lambda params: FakeCatalog(NAMES))
