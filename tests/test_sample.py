@@ -253,3 +253,17 @@ def test_a_synthetic_organisation_of_n_districts(tmp_path: Path, monkeypatch) ->
         generate(org, fy=2567, seed=2567, scale=0.01)  # the default sample is not this one
     with pytest.raises(ParameterError, match="from 50 to"):
         generate(tmp_path / "small", fy=2567, units=49)
+
+
+@pytest.mark.parametrize("units", ["10", "5001"])
+def test_cli_refuses_a_bad_unit_count(tmp_path: Path, capsys: pytest.CaptureFixture[str], units):
+    from kpilib import cli
+
+    code = cli.main(["sample-data", "--units", units, "--out", str(tmp_path / "org")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip() == (
+        f"kpi sample-data: error: --units must be a whole number of districts from 50 to 5000, "
+        f"got {units}"
+    )
+    assert not (tmp_path / "org").exists()
