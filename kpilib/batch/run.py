@@ -8,8 +8,9 @@
    validation (cached), per-report fingerprints; a report whose fingerprint is unchanged is
    up to date too;
 3. renders the rest on an executor (default: :class:`~kpilib.batch.pool.WorkerPool` with
-   ``--jobs`` workers; ``--jobs 1``: in this process), at most ``jobs`` at a time; a
-   worker that dies fails its report only;
+   ``--jobs`` workers; ``--jobs 1``: in this process; ``--scheduler``: a Dask cluster,
+   :mod:`kpilib.batch.cluster`), at most ``jobs`` (or the executor's ``capacity()``) at a
+   time; a worker that dies fails its report only;
 4. writes index, summaries and manifest per quarter and a record of the run.
 
 ``SIGINT`` and ``SIGTERM`` stop the run the same way: workers are stopped, temporary files
@@ -319,14 +320,14 @@ def _render(
         return None, info
     factory = executor_factory or process_pool
     executor = factory(plan, workers)
-    describe = getattr(executor, "describe", None)
-    if describe is not None:
-        progress.log(describe())
     capacity: Callable[[], int] = getattr(executor, "capacity", lambda: workers)
     queue = deque(tasks)
     running: dict[Future[ReportResult], Task] = {}
     stopped: str | None = None
     try:
+        describe = getattr(executor, "describe", None)
+        if describe is not None:
+            progress.log(describe())
         while queue or running:
             limit = capacity()  # a cluster may grow or shrink while the run goes on
             while queue and len(running) < limit and stopped is None:
