@@ -19,7 +19,7 @@ from kpilib.errors import KpilibError, ParameterError
 _EXIT_CODES = """exit codes:
   0    every report rendered or up to date, every KPI certified
   1    at least one report failed (the others are complete), or the output folder is full
-  2    bad parameters or unusable input (nothing rendered)
+  2    bad parameters, unusable input or a Dask cluster that cannot render (nothing rendered)
   3    every report rendered or up to date, but some KPIs are not certified
   130  interrupted by Ctrl-C (SIGINT); 143: stopped by SIGTERM (rerun to finish)"""
 
@@ -89,6 +89,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output folder (default data/sample)")
     p.add_argument("--seed", type=int, default=2567, help="random seed (default 2567)")
     p.add_argument("--scale", type=float, default=1.0, help="volume multiplier (default 1.0)")
+    p.add_argument(
+        "--units",
+        type=int,
+        default=None,
+        metavar="N",
+        help="a synthetic organisation of N >= 50 districts (the 50 real ones and synthetic "
+        "S0051…) and the offices, for scale tests; writes its definitions to OUT/params (use "
+        "them with KPILIB_PARAMS=OUT/params kpi run --data OUT)",
+    )
     p.add_argument("--force", action="store_true", help="regenerate even if the folder exists")
     p.set_defaults(handler=_cmd_sample_data)
 
@@ -239,9 +248,27 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", action="append", default=None, help="unit code (repeatable)")
     p.add_argument("--data", default=None, help="data folder (default data/sample)")
     p.add_argument("--out", default=None, help="output folder (default outputs)")
-    p.add_argument("--jobs", type=int, default=None, help="parallel workers (default: CPU count)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="parallel workers (default: CPU count); with --scheduler local, the local Dask "
+        "workers; with tcp://, at most this many reports at a time (default: every worker thread)",
+    )
     p.add_argument("--pdf", action="store_true", help="also print PDFs with Chromium")
     p.add_argument("--force", action="store_true", help="re-render even unchanged reports")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="local|tcp://HOST:PORT",
+        help="render on Dask distributed (pip install 'kpilib[dask]') instead of the local "
+        "process pool: 'local' starts a cluster of --jobs worker processes on this machine; "
+        "tcp://HOST:8786 uses a running 'dask scheduler' whose workers ('dask worker "
+        "tcp://HOST:8786 --nthreads 1') have kpilib installed and see --data and --out at the "
+        "same paths (a shared filesystem; checked before anything renders). A worker that "
+        "dies fails only the report it was running (a remote scheduler first re-runs it "
+        "elsewhere, as its allowed-failures says). See docs/batch.md",
+    )
     # hidden: for comparison, benchmarks and tests
     p.add_argument(
         "--engine", choices=["inprocess", "kernel"], default="inprocess", help=argparse.SUPPRESS
@@ -333,7 +360,9 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
 
     out = paths.output_folder(args.out or paths.sample_data_dir(), option="--out")
     started = time.perf_counter()
-    summary = generate(out, fy=args.fy, seed=args.seed, scale=args.scale, force=args.force)
+    summary = generate(
+        out, fy=args.fy, seed=args.seed, scale=args.scale, force=args.force, units=args.units
+    )
     for line in summary.lines():
         print(line)
     if not summary.skipped:
@@ -560,6 +589,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         validate=not args.no_validate,
         ingest=not args.no_ingest,
         cell_timeout=args.cell_timeout,
+        scheduler=args.scheduler,
     )
     return batch.run_batch(plan).exit_code
 

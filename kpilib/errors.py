@@ -105,3 +105,11 @@ class RenderError(KpilibError):
 
 class DependencyMissing(KpilibError):
     """An external program (e.g. Chromium for PDF) is missing; the message says how to install it."""
+
+
+class ClusterError(KpilibError):
+    """A Dask cluster (``kpi run --scheduler``) cannot be reached or its workers cannot render.
+
+    E.g. the scheduler does not answer, it has no workers, or a worker does not see the data
+    or output folder at the same path (they must be on a shared filesystem).
+    """

@@ -134,6 +134,7 @@ class SampleSummary:
     rows: dict[str, int] = field(default_factory=dict)
     defects: int = 0
     skipped: bool = False
+    params: Path | None = None
 
     def lines(self) -> list[str]:
         """Human-readable summary lines."""
@@ -145,6 +146,11 @@ class SampleSummary:
         out = [f"raw/{name}: {n} rows" for name, n in self.rows.items()]
         out.append(f"raw/_injected_defects.json: {self.defects} injected defects")
         out.append(f"written to {self.out_dir}")
+        if self.params is not None:
+            out.append(
+                f"synthetic organisation: definitions in {self.params}; render it with "
+                f"KPILIB_PARAMS={self.params} kpi run --data {self.out_dir}"
+            )
         return out
 
 
@@ -174,6 +180,64 @@ def _load_districts(params_dir: Path | None) -> pd.DataFrame:
     if len(d) != 50:
         raise ConfigError(f"expected 50 districts, found {len(d)}", file=path)
     return d
+
+
+#: ``kpi sample-data --units N``: the largest synthetic organisation (districts).
+MAX_UNITS = 5000
+SYNTHETIC_PREFIX = "S"
+"""Synthetic district codes are ``S0051``, ``S0052``…; names ``เขตจำลอง0051``…"""
+
+
+def synthetic_districts(real: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The real districts and ``n - len(real)`` synthetic ones modelled on them in turn.
+
+    Synthetic districts take a real one's sub-districts, place and office address, with codes
+    ``S0051``… and Thai names ``จำลอง0051``… (``เขตจำลอง0051`` in the catalogue), so that no
+    synthetic unit can be mistaken for a real one.
+    """
+    extra = real.iloc[np.arange(n - len(real)) % len(real)].reset_index(drop=True).copy()
+    numbers = [f"{i:04d}" for i in range(len(real) + 1, n + 1)]
+    extra["district_geocode"] = [f"{SYNTHETIC_PREFIX}{k}" for k in numbers]
+    extra["district_name"] = [f"จำลอง{k}" for k in numbers]
+    extra["district_english_name"] = [f"Synthetic {k}" for k in numbers]
+    return pd.concat([real, extra], ignore_index=True)
+
+
+def write_synthetic_params(src: Path, dst: Path, districts: pd.DataFrame) -> Path:
+    """Copy the definitions in ``src`` to ``dst`` with ``districts`` as the organisation's.
+
+    ``units.yaml`` keeps every unit of ``src`` and adds the synthetic districts;
+    ``districts.csv`` holds them all. Everything else (KPIs, plans, tables, validation) is
+    copied as it is, so the plan's ``unit_kind: district`` assignments give every synthetic
+    district the district KPIs.
+    """
+    import yaml
+
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(src, dst)
+    doc = yaml.safe_load((src / "units.yaml").read_text(encoding="utf-8"))
+    known = {str(u["code"]) for u in doc["units"]}
+    synthetic = [
+        {"code": code, "kind": "district", "name_th": f"เขต{name}", "name_en": english}
+        for code, name, english in zip(
+            districts["district_geocode"],
+            districts["district_name"],
+            districts["district_english_name"],
+            strict=True,
+        )
+        if code not in known
+    ]
+    header = (
+        f"# A synthetic organisation written by `kpi sample-data --units {len(districts)}`:\n"
+        f"# the units of params/units.yaml and {len(synthetic)} synthetic districts (not real units).\n"
+    )
+    text = yaml.safe_dump(
+        {"units": doc["units"] + synthetic}, allow_unicode=True, sort_keys=False, width=200
+    )
+    (dst / "units.yaml").write_text(header + text, encoding="utf-8")
+    districts.to_csv(dst / "districts.csv", index=False, encoding="utf-8")
+    return dst
 
 
 def raw_file_names() -> dict[str, str]:
@@ -731,7 +795,15 @@ processed/                canonical tables written by `kpi ingest` (re-creatable
 """
 
 
-def _same_sample(raw: Path, *, fy: int, seed: int, scale: float) -> bool:
+README_UNITS = """
+With --units {units}: a synthetic organisation of {units} districts (the 50 real ones and
+S0051…, เขตจำลอง0051…, not real units, modelled in turn on the real districts) and the
+offices; its definitions are in params/ here: run
+`KPILIB_PARAMS=<this folder>/params kpi run --data <this folder>`.
+"""
+
+
+def _same_sample(raw: Path, *, fy: int, seed: int, scale: float, units: int | None) -> bool:
     try:
         doc = json.loads((raw / "_injected_defects.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -741,6 +813,7 @@ def _same_sample(raw: Path, *, fy: int, seed: int, scale: float) -> bool:
         and doc.get("fiscal_year") == fy
         and doc.get("seed") == seed
         and doc.get("scale") == scale
+        and doc.get("units") == units
     )
     return same and all((raw / name).is_file() for name in raw_file_names().values())
 
@@ -753,6 +826,7 @@ def generate(
     scale: float = 1.0,
     force: bool = False,
     params_dir: str | Path | None = None,
+    units: int | None = None,
 ) -> SampleSummary:
     """Write the sample data set's raw files under ``out_dir/raw``.
 
@@ -763,29 +837,43 @@ def generate(
         scale: Volume multiplier for tickets and events (1.0 = 150-800 a district-month).
         force: Replace ``out_dir/raw`` if it already exists.
         params_dir: Where ``districts.csv`` is (default ``params/``).
+        units: A synthetic organisation of this many districts (>= 50: the 50 real ones and
+            synthetic ones, :func:`synthetic_districts`) and the offices; its definitions are
+            written to ``out_dir/params`` (:func:`write_synthetic_params`; use them with
+            ``KPILIB_PARAMS``). None (default): the sample of the 50 districts, unchanged.
 
     Returns:
         What was written; ``skipped`` is True when ``out_dir`` already holds the same data
         set (same fiscal year, seed, scale and generator version) and ``force`` is False.
 
     Raises:
-        ParameterError: Bad fy/scale, or ``out_dir/raw`` holds other data and ``force`` is False.
+        ParameterError: Bad fy/scale/units, or ``out_dir/raw`` holds other data and ``force``
+            is False.
     """
     from kpilib.forms.sample import write_sample_forms  # the people's part of the forms
 
     fy_be = cal.require_be_year(fy)
     if not (0 < scale <= 10):
         raise ParameterError(f"scale must be in (0, 10], got {scale}")
+    if units is not None and not (isinstance(units, int) and 50 <= units <= MAX_UNITS):
+        raise ParameterError(
+            f"--units must be a whole number of districts from 50 to {MAX_UNITS}, got {units}"
+        )
     out = Path(out_dir)
     raw = out / "raw"
     if raw.exists() and any(raw.iterdir()) and not force:
-        if _same_sample(raw, fy=fy_be, seed=seed, scale=scale):
-            write_sample_forms(out, fy=fy_be, seed=seed)  # an older sample folder gets its forms
+        if _same_sample(raw, fy=fy_be, seed=seed, scale=scale, units=units):
+            if units is None:  # an older sample folder gets its forms
+                write_sample_forms(out, fy=fy_be, seed=seed)
             return SampleSummary(out_dir=out, skipped=True)
         raise ParameterError(
-            f"{raw} already holds other data (not this fy/seed/scale); use --force to regenerate it"
+            f"{raw} already holds other data (not this fy/seed/scale/units); use --force to "
+            "regenerate it"
         )
-    districts = _load_districts(Path(params_dir) if params_dir else None)
+    src_params = Path(params_dir) if params_dir else paths.params_dir()
+    districts = _load_districts(src_params)
+    if units is not None:
+        districts = synthetic_districts(districts, units)
     rng = np.random.default_rng(seed)
     tickets, events, _facts = _tickets_and_events(rng, fy_be, scale, districts)
     names = raw_file_names()
@@ -819,12 +907,22 @@ def generate(
         "defects": manifest,
         "html_comments": html,
     }
+    if units is not None:  # the default sample's file stays as it was
+        doc["units"] = units
     (raw / "_injected_defects.json").write_text(
         json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     (out / "README.txt").write_text(
-        README.format(fy=fy_be, seed=seed, scale=scale), encoding="utf-8"
+        README.format(fy=fy_be, seed=seed, scale=scale)
+        + (README_UNITS.format(units=units) if units is not None else ""),
+        encoding="utf-8",
     )
     summary.defects = len(manifest)
-    write_sample_forms(out, fy=fy_be, seed=seed, replace=True)
+    catalog = None
+    if units is not None:
+        from kpilib.catalog import load_catalog
+
+        summary.params = write_synthetic_params(src_params, out / "params", districts)
+        catalog = load_catalog(summary.params)
+    write_sample_forms(out, fy=fy_be, seed=seed, replace=True, catalog=catalog)
     return summary

@@ -223,3 +223,47 @@ def test_cli_sample_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["sample-data", "--out", str(out), "--scale", "0.01"]) == 2
     assert "--force" in capsys.readouterr().err
     assert main(["sample-data", "--out", str(out), "--scale", "0.01", "--force"]) == 0
+
+
+def test_a_synthetic_organisation_of_n_districts(tmp_path: Path, monkeypatch) -> None:
+    from kpilib.catalog import load_catalog
+
+    org = tmp_path / "org"
+    summary = generate(org, fy=2567, seed=2567, scale=0.01, units=53)
+    params = org / "params"
+    assert summary.params == params and any("KPILIB_PARAMS=" in line for line in summary.lines())
+    cat, real = load_catalog(params), load_catalog()
+    districts = cat.district_codes()
+    assert len(districts) == 53 and districts[-3:] == ("S0051", "S0052", "S0053")
+    assert set(real.district_codes()) < set(districts)
+    assert {u.code for u in cat.units if u.kind != "district"} == {
+        u.code for u in real.units if u.kind != "district"
+    }
+    with_kpis = {u.code for u in cat.units_with_kpis(2567)}
+    assert set(districts) <= with_kpis
+    assert len(with_kpis) == len(real.units_with_kpis(2567)) + 3
+    assert json.loads((org / "raw" / "_injected_defects.json").read_text())["units"] == 53
+    monkeypatch.setenv("KPILIB_PARAMS", str(params))  # as kpi run reads the definitions
+    ingest(data_dir=org)
+    tickets = pd.read_parquet(org / "processed" / "tickets.parquet")
+    assert {"S0051", "S0052", "S0053"} <= set(tickets["unit_code"])
+    assert tickets["unit_code"].isin(districts).mean() > 0.99
+    assert generate(org, fy=2567, seed=2567, scale=0.01, units=53).skipped
+    with pytest.raises(ParameterError, match="other data"):
+        generate(org, fy=2567, seed=2567, scale=0.01)  # the default sample is not this one
+    with pytest.raises(ParameterError, match="from 50 to"):
+        generate(tmp_path / "small", fy=2567, units=49)
+
+
+@pytest.mark.parametrize("units", ["10", "5001"])
+def test_cli_refuses_a_bad_unit_count(tmp_path: Path, capsys: pytest.CaptureFixture[str], units):
+    from kpilib import cli
+
+    code = cli.main(["sample-data", "--units", units, "--out", str(tmp_path / "org")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip() == (
+        f"kpi sample-data: error: --units must be a whole number of districts from 50 to 5000, "
+        f"got {units}"
+    )
+    assert not (tmp_path / "org").exists()

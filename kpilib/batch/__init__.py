@@ -8,6 +8,8 @@ Modules, in the order a run uses them (each imports only those before it):
 * :mod:`~kpilib.batch.pool` — :class:`WorkerPool`, a process pool whose workers die with
   their parent and fail one task at a time;
 * :mod:`~kpilib.batch.worker` — warm-up and :func:`render_report` (one notebook → HTML/PDF);
+* :mod:`~kpilib.batch.cluster` — ``--scheduler``: the Dask executor and the check that every
+  worker sees the data and output folders (Dask imported only when used);
 * :mod:`~kpilib.batch.prepare` — ingest, validation and fingerprints in a child process;
 * :mod:`~kpilib.batch.outputs` — index page, summaries, manifest, run records; the one reader
   of ``report.json`` (:func:`summary_row`);

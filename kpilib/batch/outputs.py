@@ -776,6 +776,7 @@ def write_run_record(
             "data": str(plan.data_dir),
             "out": str(plan.out_dir),
             "jobs": plan.jobs,
+            "scheduler": plan.scheduler,
             "pdf": plan.pdf,
             "force": plan.force,
             "engine": plan.engine,
@@ -805,6 +806,8 @@ def write_run_record(
                 "status": r.status,
                 "error": r.error,
                 "timings": {k: round(v, 3) for k, v in r.timings.items()},
+                "pid": r.pid,
+                "first_in_worker": r.warm_up is not None,
             }
             for r in sorted(results, key=lambda r: (r.quarter, r.unit))
         ],

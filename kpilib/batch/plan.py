@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kpilib.calendar import month_bounds, quarter_of, require_month, require_supported_fy
-from kpilib.errors import KpilibError, ParameterError
+from kpilib.errors import DependencyMissing, KpilibError, ParameterError
 from kpilib.paths import (
     check_path_option,
     input_folder,
@@ -22,6 +24,13 @@ from kpilib.paths import (
 )
 
 ENGINES = ("inprocess", "kernel")
+
+#: ``--scheduler local``: a Dask ``LocalCluster`` of ``--jobs`` worker processes on this machine.
+SCHEDULER_LOCAL = "local"
+_SCHEDULER_ADDRESS = re.compile(
+    r"tcp://(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
+    r":(?P<port>[0-9]{1,5})"
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,8 @@ class RunPlan:
     cell_timeout: float | None = None
     units_explicit: bool = False
     command: str = "kpi run"
+    scheduler: str | None = None
+    jobs_explicit: bool = False
     month: int | None = None
 
     @property
@@ -105,6 +116,32 @@ def parse_quarters(value: str | int, *, allow_all: bool = True) -> tuple[int, ..
     raise ParameterError(f"invalid --quarter {value!r}: use {accepted}")
 
 
+def parse_scheduler(value: str) -> str:
+    """``local`` or ``tcp://HOST:PORT`` (a Dask scheduler); checks that Dask is installed.
+
+    Raises:
+        ParameterError: Naming the forms accepted.
+        DependencyMissing: ``distributed`` is not installed (``pip install 'kpilib[dask]'``).
+    """
+    text = str(value).strip()
+    if text.lower() == SCHEDULER_LOCAL:
+        text = SCHEDULER_LOCAL
+    else:
+        match = _SCHEDULER_ADDRESS.fullmatch(text)
+        if match is None or not 1 <= int(match["port"]) <= 65535:
+            shown = text if len(text) <= 80 else text[:79] + "…"
+            raise ParameterError(
+                f"invalid --scheduler {shown!r}: use 'local' or a Dask scheduler's address "
+                "tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)"
+            )
+    if importlib.util.find_spec("distributed") is None:
+        raise DependencyMissing(
+            "--scheduler needs Dask distributed: pip install 'kpilib[dask]'; "
+            "or run without --scheduler (the local process pool)"
+        )
+    return text
+
+
 def load_plan_catalog(params: Path) -> Any:
     """Load the KPI catalogue (a separate function so tests can give a stand-in)."""
     from kpilib.catalog import load_catalog
@@ -131,6 +168,7 @@ def plan_run(
     lang: str = "th",
     command: str = "kpi run",
     month: str | int | None = None,
+    scheduler: str | None = None,
 ) -> RunPlan:
     """Check every parameter and return the plan; nothing is run or written.
 
@@ -143,7 +181,8 @@ def plan_run(
         units: Unit codes; None: every unit the catalogue assigns KPIs to in ``fy``.
         data: Data folder (default ``data/sample``); must be an existing folder.
         out: Output folder (default ``outputs``); must be, or be creatable as, a folder.
-        jobs: Worker processes (default: the CPU count).
+        jobs: Worker processes (default: the CPU count); with a ``tcp://`` scheduler, at
+            most this many reports in flight (default: every worker thread of the cluster).
         pdf: Also print PDFs with Chromium.
         force: Re-render reports whose fingerprint is unchanged.
         engine: ``inprocess`` (default) or ``kernel`` (one Jupyter kernel per report).
@@ -154,6 +193,8 @@ def plan_run(
         cell_timeout: Seconds allowed per notebook cell (None: no limit).
         lang: Report language.
         command: ``kpi run`` or ``kpi report`` (labels progress lines and messages).
+        scheduler: Render on Dask: ``local`` (a ``LocalCluster`` of ``jobs`` workers) or
+            ``tcp://HOST:PORT``; None: the process pool (see :func:`parse_scheduler`).
 
     Raises:
         ParameterError: With a one-line message naming the bad value.
@@ -175,6 +216,7 @@ def plan_run(
         quarters = parse_quarters(
             "1" if quarter is None else quarter, allow_all=command == "kpi run"
         )
+    jobs_explicit = jobs is not None
     if jobs is None:
         jobs = os.cpu_count() or 1
     if not isinstance(jobs, int) or jobs < 1:
@@ -185,6 +227,7 @@ def plan_run(
         )
     if engine not in ENGINES:
         raise ParameterError(f"invalid engine {engine!r}: use one of {', '.join(ENGINES)}")
+    scheduler_value = parse_scheduler(scheduler) if scheduler is not None else None
     data_value = data if data is not None else sample_data_dir()
     check_path_option(data_value, option="--data")
     out_dir = output_folder(out if out is not None else outputs_dir(), option="--out")
@@ -239,6 +282,8 @@ def plan_run(
         units_explicit=bool(codes),
         command=command,
         month=month_value,
+        scheduler=scheduler_value,
+        jobs_explicit=jobs_explicit,
     )
 
 

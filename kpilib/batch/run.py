@@ -8,8 +8,9 @@
    validation (cached), per-report fingerprints; a report whose fingerprint is unchanged is
    up to date too;
 3. renders the rest on an executor (default: :class:`~kpilib.batch.pool.WorkerPool` with
-   ``--jobs`` workers; ``--jobs 1``: in this process), at most ``jobs`` at a time; a
-   worker that dies fails its report only;
+   ``--jobs`` workers; ``--jobs 1``: in this process; ``--scheduler``: a Dask cluster,
+   :mod:`kpilib.batch.cluster`), at most ``jobs`` (or the executor's ``capacity()``) at a
+   time; a worker that dies fails its report only;
 4. writes index, summaries and manifest per quarter and a record of the run.
 
 ``SIGINT`` and ``SIGTERM`` stop the run the same way: workers are stopped, temporary files
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from kpilib.batch.cluster import dask_executor
 from kpilib.batch.outputs import (
     IndexRow,
     collect_rows,
@@ -65,6 +67,7 @@ from kpilib.batch.worker import (
     OUTPUTS,
     ReportResult,
     Task,
+    child_env,
     peak_rss_kb,
     render_report,
     worker_init,
@@ -231,17 +234,6 @@ def check_pdf() -> None:
         raise DependencyMissing(f"--pdf: {exc.one_line()}; or run without --pdf") from None
 
 
-def child_env() -> dict[str, str]:
-    """Settings a worker takes from the parent: ``KPILIB_*`` and one BLAS thread each."""
-    import os
-
-    env = {k: v for k, v in os.environ.items() if k.startswith("KPILIB_")}
-    env.setdefault("KPILIB_ROOT", str(project_root()))  # workers see this command's project
-    for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[key] = os.environ.get(key, "1")
-    return env
-
-
 def process_pool(plan: RunPlan, workers: int) -> Executor:
     """The default executor: a :class:`WorkerPool` of warmed-up workers."""
     return WorkerPool(workers, initializer=worker_init, initargs=(plan.engine, child_env()))
@@ -320,6 +312,8 @@ def _render(
     """Render ``tasks``; return (why the run stopped early or None, pool facts)."""
     workers = min(plan.jobs, len(tasks))
     info: dict[str, Any] = {"workers": workers}
+    if executor_factory is None and plan.scheduler is not None:
+        executor_factory = dask_executor
     if workers == 1 and executor_factory is None:
         for task in tasks:
             try:
@@ -336,12 +330,17 @@ def _render(
         return None, info
     factory = executor_factory or process_pool
     executor = factory(plan, workers)
+    capacity: Callable[[], int] = getattr(executor, "capacity", lambda: workers)
     queue = deque(tasks)
     running: dict[Future[ReportResult], Task] = {}
     stopped: str | None = None
     try:
+        describe = getattr(executor, "describe", None)
+        if describe is not None:
+            progress.log(describe())
         while queue or running:
-            while queue and len(running) < workers and stopped is None:
+            limit = capacity()  # a cluster may grow or shrink while the run goes on
+            while queue and len(running) < limit and stopped is None:
                 task = queue.popleft()
                 running[executor.submit(render_report, task)] = task
             if not running:
@@ -533,9 +532,14 @@ def run_batch(
                     )
             if tasks:
                 workers = min(plan.jobs, len(tasks))
+                where = (
+                    f"{workers} worker(s)"
+                    if plan.scheduler is None or plan.scheduler == "local"
+                    else f"Dask scheduler {plan.scheduler}"
+                )
                 progress.log(
                     f"{len(tasks)} to render, {len(results)} up to date, "
-                    f"{workers} worker(s), engine {plan.engine}"
+                    f"{where}, engine {plan.engine}"
                 )
                 progress.start(len(tasks))
                 t0 = time.perf_counter()

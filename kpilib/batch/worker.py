@@ -26,6 +26,7 @@ import errno
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -129,6 +130,18 @@ class ReportResult:
 
 
 # --------------------------------------------------------------------------- warm-up
+
+
+def child_env() -> dict[str, str]:
+    """Settings a worker takes from the parent: ``KPILIB_*`` and one BLAS thread each."""
+    from kpilib.paths import project_root
+
+    env = {k: v for k, v in os.environ.items() if k.startswith("KPILIB_")}
+    env.setdefault("KPILIB_ROOT", str(project_root()))  # workers see this command's project
+    for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[key] = os.environ.get(key, "1")
+    return env
+
 
 _WORKER: dict[str, Any] = {}
 
@@ -237,6 +250,11 @@ def _execute(task: Task, output: Path, result_json: Path) -> tuple[Any, str | No
     return nb, None
 
 
+_RENDER_LOCK = threading.Lock()
+"""One render at a time per process: the in-process engine has one shell and matplotlib state
+(a Dask worker started with more than one thread runs its reports one after another)."""
+
+
 def render_report(task: Task) -> ReportResult:
     """Execute one report notebook and export it; never raises for a report's own failure.
 
@@ -244,6 +262,11 @@ def render_report(task: Task) -> ReportResult:
         A :class:`ReportResult` (``ok`` or ``failed``; ``disk_full`` when the output folder
         could not be written).
     """
+    with _RENDER_LOCK:
+        return _render_report(task)
+
+
+def _render_report(task: Task) -> ReportResult:
     ensure_ready(task.engine)
     unit_dir = Path(task.unit_dir)
     timings: dict[str, float] = {}
