@@ -442,7 +442,6 @@ def render_index(plan: RunPlan, quarter: int, rows: Sequence[IndexRow]) -> str:
     year's index; a banner when a report was made from the generated sample data.
     """
     from kpilib.calendar import format_thai_date
-    from kpilib.render import font_face_css
 
     kpis = _kpi_columns(rows)
     names = kpi_headers(kpis)
@@ -478,20 +477,7 @@ def render_index(plan: RunPlan, quarter: int, rows: Sequence[IndexRow]) -> str:
         if s is not None and s.uncertified:
             cert["text"] += f" ({len(s.uncertified)} ตัวชี้วัด)"
         cells += [cert, _cell(r.validation)]
-        view.append(
-            {
-                "css": r.status.replace(" ", "-"),
-                "cells": cells,
-                "status": STATUS_TH.get(r.status, r.status),
-                "status_css": r.status.replace(" ", "-"),
-                "status_sort": r.status,
-                "error": r.error if r.status not in DONE else None,
-                "links": [
-                    (_LINK_TEXT.get(ext, ext.upper()), href)
-                    for ext, href in sorted(r.links.items(), key=lambda kv: _LINK_ORDER[kv[0]])
-                ],
-            }
-        )
+        view.append(_row_view(r, cells))
     n_failed = sum(1 for r in rows if r.status == "failed")
     n_uncertified = sum(1 for r in rows if r.summary is not None and r.certified is not True)
     meta = (
@@ -500,23 +486,15 @@ def render_index(plan: RunPlan, quarter: int, rows: Sequence[IndexRow]) -> str:
         f"จัดทำเมื่อ {format_thai_date(dt.date.today(), style='long')} · kpilib {__version__} · "
         "คลิกหัวตารางเพื่อเรียงลำดับ"
     )
-    files = [("สรุปผล (Excel)", "summary.xlsx"), ("สรุปผล (CSV)", "summary.csv")]
-    if (plan.fy_dir() / VALIDATION_PAGE).is_file():
-        files.append(("ผลการตรวจสอบข้อมูล", f"../{VALIDATION_PAGE}"))
-    return (
-        _env()
-        .get_template("batch_index.html.j2")
-        .render(
-            font_css=font_face_css(),
-            title=f"รายงานผลตัวชี้วัด ปีงบประมาณ {plan.fy} ไตรมาสที่ {quarter}",
-            meta=meta,
-            headers=headers,
-            rows=view,
-            files=files,
-            quarters=_quarter_links(plan, quarter),
-            fy_index="../index.html",
-            sample=any(r.summary is not None and r.summary.sample_data for r in rows),
-        )
+    return _index_page(
+        plan,
+        rows,
+        title=f"รายงานผลตัวชี้วัด ปีงบประมาณ {plan.fy} ไตรมาสที่ {quarter}",
+        meta=meta,
+        headers=headers,
+        view=view,
+        periods=_quarter_links(plan, quarter),
+        fy_index="../index.html",
     )
 
 
@@ -537,6 +515,57 @@ def _month_links(plan: RunPlan) -> list[dict[str, Any]]:
     return out
 
 
+def _row_view(r: IndexRow, cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """One index row for the template: its cells, status, error and links."""
+    return {
+        "css": r.status.replace(" ", "-"),
+        "cells": cells,
+        "status": STATUS_TH.get(r.status, r.status),
+        "status_css": r.status.replace(" ", "-"),
+        "status_sort": r.status,
+        "error": r.error if r.status not in DONE else None,
+        "links": [
+            (_LINK_TEXT.get(ext, ext.upper()), href)
+            for ext, href in sorted(r.links.items(), key=lambda kv: _LINK_ORDER[kv[0]])
+        ],
+    }
+
+
+def _index_page(
+    plan: RunPlan,
+    rows: Sequence[IndexRow],
+    *,
+    title: str,
+    meta: str,
+    headers: list[dict[str, Any]],
+    view: list[dict[str, Any]],
+    periods: Any,
+    fy_index: str,
+) -> str:
+    """A period's index page (quarter or month): the summaries, the validation page, links
+    to the other periods, the sample-data banner."""
+    from kpilib.render import font_face_css
+
+    files = [("สรุปผล (Excel)", "summary.xlsx"), ("สรุปผล (CSV)", "summary.csv")]
+    if (plan.fy_dir() / VALIDATION_PAGE).is_file():
+        files.append(("ผลการตรวจสอบข้อมูล", f"../{VALIDATION_PAGE}"))
+    return (
+        _env()
+        .get_template("batch_index.html.j2")
+        .render(
+            font_css=font_face_css(),
+            title=title,
+            meta=meta,
+            headers=headers,
+            rows=view,
+            files=files,
+            quarters=periods,
+            fy_index=fy_index,
+            sample=any(r.summary is not None and r.summary.sample_data for r in rows),
+        )
+    )
+
+
 def render_month_index(plan: RunPlan, rows: Sequence[IndexRow]) -> str:
     """The index page of one month's progress reports (every value escaped).
 
@@ -545,7 +574,6 @@ def render_month_index(plan: RunPlan, rows: Sequence[IndexRow]) -> str:
     certification, validation, status and links; links to the other months and quarters.
     """
     from kpilib.calendar import fiscal_month, format_thai_date, format_thai_month
-    from kpilib.render import font_face_css
 
     assert plan.month is not None
     year, month = fiscal_month(plan.fy, plan.month)
@@ -562,20 +590,7 @@ def render_month_index(plan: RunPlan, rows: Sequence[IndexRow]) -> str:
         for c in cells:
             if isinstance(c["sort"], int):
                 c["text"] = f"{c['sort']:,}"
-        view.append(
-            {
-                "css": r.status.replace(" ", "-"),
-                "cells": cells,
-                "status": STATUS_TH.get(r.status, r.status),
-                "status_css": r.status.replace(" ", "-"),
-                "status_sort": r.status,
-                "error": r.error if r.status not in DONE else None,
-                "links": [
-                    (_LINK_TEXT.get(ext, ext.upper()), href)
-                    for ext, href in sorted(r.links.items(), key=lambda kv: _LINK_ORDER[kv[0]])
-                ],
-            }
-        )
+        view.append(_row_view(r, cells))
     mismatched = sum(
         1 for r in rows if r.summary and r.summary.month and r.summary.month.mismatches
     )
@@ -585,23 +600,15 @@ def render_month_index(plan: RunPlan, rows: Sequence[IndexRow]) -> str:
         f"จัดทำเมื่อ {format_thai_date(dt.date.today(), style='long')} · kpilib {__version__} · "
         "คลิกหัวตารางเพื่อเรียงลำดับ"
     )
-    files = [("สรุปผล (Excel)", "summary.xlsx"), ("สรุปผล (CSV)", "summary.csv")]
-    if (plan.fy_dir() / VALIDATION_PAGE).is_file():
-        files.append(("ผลการตรวจสอบข้อมูล", f"../{VALIDATION_PAGE}"))
-    return (
-        _env()
-        .get_template("batch_index.html.j2")
-        .render(
-            font_css=font_face_css(),
-            title=f"รายงานความก้าวหน้าโครงการ ปีงบประมาณ {plan.fy} ประจำเดือน{month_th}",
-            meta=meta,
-            headers=headers,
-            rows=view,
-            files=files,
-            quarters=_month_links(plan),
-            fy_index="../index.html" if (plan.fy_dir() / "index.html").is_file() else "",
-            sample=any(r.summary is not None and r.summary.sample_data for r in rows),
-        )
+    return _index_page(
+        plan,
+        rows,
+        title=f"รายงานความก้าวหน้าโครงการ ปีงบประมาณ {plan.fy} ประจำเดือน{month_th}",
+        meta=meta,
+        headers=headers,
+        view=view,
+        periods=_month_links(plan),
+        fy_index="../index.html" if (plan.fy_dir() / "index.html").is_file() else "",
     )
 
 
