@@ -601,6 +601,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    from kpilib.imports import defer_iri_syntax
+
+    defer_iri_syntax()  # nbformat, papermill and GX import jsonschema: 2-3 s saved
     try:
         return int(args.handler(args) or 0)
     except KpilibError as exc:

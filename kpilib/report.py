@@ -922,13 +922,12 @@ def charts_html(doc: ReportDocument) -> str:
     """Section 3: the complaint charts as inline SVG (the report opens offline)."""
     from kpilib import charts  # matplotlib: imported only when charts are drawn
 
-    figs = charts.complaint_figures(doc)
-    if not figs:
+    figures = charts.complaint_charts_html(doc)
+    if not figures:
         return ""
     L = _labels(doc)
     parts = [f'<section class="kpi-report charts"><h2 class="section">{L["charts"]}</h2>']
-    for alt, fig in figs:
-        parts.append(charts.figure_html(charts.localised(doc, fig), alt=alt))
+    parts.extend(figures)
     parts.append("</section>")
     return "\n".join(parts)
 

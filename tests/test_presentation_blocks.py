@@ -176,3 +176,91 @@ def test_charts_follow_thai_numerals():
     assert any("๖๑๗" in t for t in texts)
     assert ticks and all(not re.search(r"[0-9]", t) for t in ticks)
     assert not any(re.search(r"[0-9]", t) for t in texts)
+
+
+def _long_labels() -> pd.Series:
+    names = ["ท่อระบายน้ำอุดตันและน้ำท่วมขังบนผิวจราจร", "ถนน", "ทางเท้าชำรุดเสียหายเป็นอันตราย"]
+    return pd.Series(dict(zip(names, [1200, 35, 9], strict=True)))
+
+
+def _ranking_frame(n: int = 50) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unit_code": [f"{1001 + i}" for i in range(n)],
+            "name": [f"เขตทดสอบลำดับที่ {i + 1}" for i in range(n)],
+            "value": [50.0 + (i * 37) % 45 for i in range(n)],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda c: c.complaints_by_type(_long_labels(), title="ประเภท " * 12),
+        lambda c: c.result_by_quarter(
+            [{"quarter": q, "value": 10.0**q, "plan": 9.0**q, "target": 95} for q in (1, 2, 3, 4)],
+            title="ผลงานรายไตรมาส: ร้อยละของเรื่องร้องเรียนที่ได้รับการแก้ไขจนแล้วเสร็จ",
+            unit_label="ร้อยละ",
+        ),
+        lambda c: c.district_position(
+            _ranking_frame(), unit_code="1010", title="ร้อยละที่แก้ไขแล้ว", target=80.0
+        ),
+    ],
+    ids=["long type names", "legend outside the axes", "50 districts"],
+)
+def test_every_text_of_a_chart_is_drawn_inside_the_figure(draw):
+    """fit_layout replaced constrained layout: nothing may be cut at the figure's edges.
+
+    Looks at the drawn picture: a label cut by the edge leaves ink in the outermost pixels."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kpilib import charts
+
+    fig = charts.fit_layout(draw(charts))
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[:, :, :3]
+    ink = (pixels < 200).any(axis=2)  # anything darker than a light grey
+    edge = 3
+    assert not ink[:edge].any() and not ink[-edge:].any()
+    assert not ink[:, :edge].any() and not ink[:, -edge:].any()
+    rows, cols = np.nonzero(ink)
+    assert cols.min() < 0.1 * ink.shape[1] and rows.max() > 0.9 * ink.shape[0]  # margins are tight
+    plot = fig.axes[0].get_window_extent(canvas.get_renderer())
+    assert plot.width > 0.4 * fig.bbox.width and plot.height > 0.4 * fig.bbox.height
+
+
+def test_the_ranking_chart_drawn_once_serves_every_district():
+    """One drawing per quarter, the unit's bar recoloured: exactly that bar is red, and its
+    bar has the same place as when drawn for the unit."""
+    from kpilib import charts
+
+    frame = _ranking_frame()
+    plain = charts.figure_svg(charts.district_position(frame, unit_code=None, title="t"))
+    red, grey = charts._COLOURS["highlight"], charts._COLOURS["muted"]
+    assert f"fill: {red}" not in plain and plain.count(f"fill: {grey}") == 50
+    for code in ("1001", "1033"):
+        svg = charts.highlight_unit(plain, code)
+        groups = re.findall(r'<g id="unit-(\w+)">(.*?)</g>', svg, flags=re.S)
+        assert len(groups) == 50
+        assert [c for c, body in groups if f"fill: {red}" in body] == [code]
+        assert svg.count(f"fill: {grey}") == 49
+    drawn = charts.figure_svg(charts.district_position(frame, unit_code="1033", title="t"))
+    bar = re.search(r'<g id="unit-1033">\s*<path d="([^"]+)"', drawn).group(1)
+    assert f"fill: {red}" in drawn.split('<g id="unit-1033">')[1].split("</g>")[0]
+    assert len(bar.split()) == len(
+        re.search(r'<g id="unit-1033">\s*<path d="([^"]+)"', plain).group(1).split()
+    )
+
+
+def test_ranking_caption_counts_from_the_highest_value():
+    from kpilib import charts
+
+    frame = _ranking_frame(5)  # values 50, 87, 79, 71, 63 for 1001..1005
+    order = frame.sort_values("value", ascending=False)["unit_code"].tolist()
+    for code in frame["unit_code"]:
+        assert charts.district_rank(frame, code) == (order.index(code) + 1, 5)
+    with_gap = frame.assign(value=[50.0, None, 79.0, 71.0, 63.0])
+    assert charts.district_rank(with_gap, "1002") is None
+    assert charts.district_rank(with_gap, "1003") == (1, 4)

@@ -157,6 +157,9 @@ def ensure_ready(engine: str) -> None:
     if "warm_up" in _WORKER:
         return
     t0 = time.perf_counter()
+    from kpilib.imports import defer_iri_syntax
+
+    defer_iri_syntax()  # before papermill imports jsonschema (2-3 s per worker)
     from kpilib import engine as inprocess
 
     inprocess.register()  # imports papermill (and nbformat, jsonschema: about 2 s)

@@ -332,6 +332,9 @@ def run_validation(
         ParameterError: ``out_dir`` is a file.
         ConfigError: The catalogue, declarations or suites cannot be read.
     """
+    from kpilib.imports import defer_iri_syntax
+
+    defer_iri_syntax()  # before great-expectations imports jsonschema (2-3 s saved)
     fy_int = cal.require_be_year(fy)
     data = Path(data_dir)
     out = Path(out_dir)
