@@ -1,10 +1,20 @@
-"""Benchmark a report's charts: drawn and embedded as PNG vs inline SVG.
+"""Benchmark a report's charts: PNG vs inline SVG, constrained layout vs fitted margins.
 
 Every chart of one report document (``kpilib.charts.report_figures``) is built and encoded,
-``--repeat`` times per process; each process measures one format, and the formats alternate
-in fresh processes (``--rounds`` each) so that the machine's load falls on both alike.
+``--repeat`` times per process; each process measures one kind, and the kinds alternate
+in fresh processes (``--rounds`` each) so that the machine's load falls on all alike.
+The kinds:
+
+- ``png``: each figure as PNG, margins fitted (``charts.fit_layout``);
+- ``svg-constrained``: each figure as inline SVG under matplotlib's constrained layout (how
+  reports drew their charts before ``fit_layout``);
+- ``svg``: each figure as inline SVG, margins fitted;
+- ``report``: what a report does now (``report.kpi_chart_html`` and ``report.charts_html``:
+  fitted margins, the district ranking drawn once per process and recoloured per report, so
+  from the second repeat on it is not drawn, as in a batch worker).
+
 Printed: median seconds per report for building the figures and for encoding them, and the
-bytes of the embedded HTML, per format, with the ratio.
+bytes of the embedded HTML, per kind, with the ratios.
 
 Usage (from the project root; a report.json from ``kpi report`` or ``kpi run``)::
 
@@ -23,37 +33,47 @@ import sys
 import time
 from pathlib import Path
 
+KINDS = ("png", "svg-constrained", "svg", "report")
 
-def _measure(report_json: Path, fmt: str, repeat: int) -> dict[str, float]:
+
+def _measure(report_json: Path, kind: str, repeat: int) -> dict[str, float]:
     """Build and encode every chart of the report ``repeat`` times in this process."""
     import base64
 
-    from kpilib import charts
+    from kpilib import charts, report
     from kpilib.document import read_report_json
 
     doc = read_report_json(report_json.read_text(encoding="utf-8"))
     charts.use_thai_font()
     build: list[float] = []
     encode: list[float] = []
-    size = 0
+    size = n = 0
     for _ in range(repeat):
         t0 = time.perf_counter()
-        figs = [charts.localised(doc, fig) for _, fig in charts.report_figures(doc)]
-        t1 = time.perf_counter()
-        size = 0
-        for fig in figs:
-            if fmt == "png":
-                size += len(base64.b64encode(charts.figure_png(fig)))
-            else:
-                size += len(charts.figure_svg(fig).encode("utf-8"))
-        t2 = time.perf_counter()
+        if kind == "report":  # building and encoding happen together here
+            parts = [*report.kpi_chart_html(doc).values(), report.charts_html(doc)]
+            t1 = t2 = time.perf_counter()
+            size = sum(len(p.encode("utf-8")) for p in parts)
+            n = len(charts.report_figures(doc))
+        else:
+            figs = [charts.localised(doc, fig) for _, fig in charts.report_figures(doc)]
+            t1 = time.perf_counter()
+            size, n = 0, len(figs)
+            for fig in figs:
+                if kind == "svg-constrained":
+                    fig.set_layout_engine("constrained")  # fit_layout leaves it alone
+                if kind == "png":
+                    size += len(base64.b64encode(charts.figure_png(fig)))
+                else:
+                    size += len(charts.figure_svg(fig).encode("utf-8"))
+            t2 = time.perf_counter()
         build.append(t1 - t0)
         encode.append(t2 - t1)
     return {
         "build_s": statistics.median(build),
         "encode_s": statistics.median(encode),
         "bytes": size,
-        "charts": len(figs),
+        "charts": n,
     }
 
 
@@ -63,14 +83,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("report_json", type=Path)
     parser.add_argument("--rounds", type=int, default=5, help="fresh processes per format")
     parser.add_argument("--repeat", type=int, default=3, help="reports per process")
-    parser.add_argument("--child", choices=["png", "svg"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--kinds", default=",".join(KINDS), help="comma-separated, of " + ", ".join(KINDS)
+    )
+    parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(_measure(args.report_json, args.child, args.repeat)))
         return 0
-    got: dict[str, list[dict[str, float]]] = {"png": [], "svg": []}
+    kinds = [k for k in args.kinds.split(",") if k]
+    if not kinds or set(kinds) - set(KINDS):
+        parser.error(f"--kinds: choose from {', '.join(KINDS)}")
+    with open("/proc/loadavg", encoding="ascii") as fh:
+        print("load average before:", " ".join(fh.read().split()[:3]))
+    got: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
     for _ in range(args.rounds):
-        for fmt in ("png", "svg"):
+        for fmt in kinds:
             out = subprocess.run(
                 [sys.executable, __file__, str(args.report_json), "--child", fmt,
                  "--repeat", str(args.repeat)],
@@ -87,11 +115,18 @@ def main(argv: list[str] | None = None) -> int:
             f"encode {m['encode_s']:.3f} s, total {m['build_s'] + m['encode_s']:.3f} s, "
             f"{m['bytes'] / 1024:.0f} KiB"
         )
-    png, svg = med["png"], med["svg"]
-    print(
-        f"svg / png: time {(svg['build_s'] + svg['encode_s']) / (png['build_s'] + png['encode_s']):.2f}, "
-        f"encode {svg['encode_s'] / png['encode_s']:.2f}, bytes {svg['bytes'] / png['bytes']:.2f}"
-    )
+    with open("/proc/loadavg", encoding="ascii") as fh:
+        print("load average after:", " ".join(fh.read().split()[:3]))
+
+    def total(kind: str) -> float:
+        return med[kind]["build_s"] + med[kind]["encode_s"]
+
+    for a, b in (("svg", "png"), ("svg", "svg-constrained"), ("report", "svg-constrained")):
+        if a in med and b in med:
+            print(
+                f"{a} / {b}: time {total(a) / total(b):.2f}, bytes "
+                f"{med[a]['bytes'] / med[b]['bytes']:.2f}"
+            )
     return 0
 
 
