@@ -17,19 +17,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from batchrun import FIXTURES, KPI, run_args, start_run, wait_for
 
 from kpilib import batch, cli, sample
 from kpilib.batch import cluster, plan
 from kpilib.errors import ClusterError, DependencyMissing
 from kpilib.report import strip_generation_time
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "batch"
-KPI = [sys.executable, "-m", "kpilib.cli"]
 NAMES = {"1001": "เขตพระนคร", "1002": "เขตดุสิต", "1003": "เขตหนองจอก"}
 UNITS = [a for u in NAMES for a in ("--unit", u)]
 
@@ -274,46 +272,14 @@ def test_an_unreachable_scheduler_is_one_line(monkeypatch, data_dir, tmp_path, c
 
 
 def _args(work: Path, *extra: str, notebook: str = "slow.ipynb") -> list[str]:
-    return [
-        *KPI,
-        "run",
-        "--fy",
-        "2567",
-        *UNITS,
-        "--data",
-        str(work / "data"),
-        "--out",
-        str(work / "out"),
-        "--notebook",
-        str(FIXTURES / notebook),
-        "--no-validate",
-        "--no-ingest",
-        "--scheduler",
-        "local",
-        "--jobs",
-        "2",
-        *extra,
-    ]
+    return run_args(work, UNITS, "--scheduler", "local", "--jobs", "2", *extra, notebook=notebook)
 
 
 def _start(work: Path, *extra: str, delay: str) -> subprocess.Popen:
-    log = open(work / "run.log", "w", encoding="utf-8")
-    return subprocess.Popen(
-        _args(work, *extra),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=dict(os.environ, KPILIB_TEST_DELAY=delay),
-        start_new_session=True,
-    )
+    return start_run(_args(work, *extra), work, delay=delay)
 
 
-def _wait_for(predicate, *, timeout: float = 120.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait_for = wait_for
 
 
 def _state(unit_dir: Path) -> dict:

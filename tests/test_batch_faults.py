@@ -15,18 +15,16 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from batchrun import FIXTURES, run_args, start_run, wait_for
 
 from kpilib import fsio
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "batch"
-KPI = [sys.executable, "-m", "kpilib.cli"]
 UNITS = ["--unit", "1001", "--unit", "1002", "--unit", "1003"]
 
 
@@ -37,47 +35,18 @@ def work(tmp_path: Path) -> Path:
 
 
 def _args(work: Path, *extra: str, notebook: str = "slow.ipynb") -> list[str]:
-    return [
-        *KPI,
-        "run",
-        "--fy",
-        "2567",
-        *UNITS,
-        "--data",
-        str(work / "data"),
-        "--out",
-        str(work / "out"),
-        "--notebook",
-        str(FIXTURES / notebook),
-        "--no-validate",
-        "--no-ingest",
-        *extra,
-    ]
+    return run_args(work, UNITS, *extra, notebook=notebook)
 
 
 def _start(work: Path, *extra: str, delay: str = "", **kw) -> subprocess.Popen:
-    env = dict(os.environ, KPILIB_TEST_DELAY=delay)
-    log = open(work / "run.log", "w", encoding="utf-8")
-    return subprocess.Popen(
-        _args(work, *extra, **kw),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
+    return start_run(_args(work, *extra, **kw), work, delay=delay)
 
 
 def _log(work: Path) -> str:
     return (work / "run.log").read_text(encoding="utf-8")
 
 
-def _wait_for(predicate, *, timeout: float = 120.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait_for = wait_for
 
 
 def _no_process_left(group, pgid: int) -> None:
