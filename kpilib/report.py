@@ -34,7 +34,7 @@ from kpilib.fsio import atomic_write_text
 from kpilib.numbers import DASH, fmt_number, round_half_up
 from kpilib.paths import package_dir
 from kpilib.rubric import bound_texts
-from kpilib.words import finding_words
+from kpilib.words import finding_words, reason_th
 
 CERTIFICATION_SENTENCE_TH = (
     "ขอรับรองว่า ข้อมูลที่ปรากฏในเอกสารฉบับนี้ หน่วยงานได้จัดพิมพ์จากระบบงานจริง เพื่อเป็นหลักฐานไว้ตรวจสอบ"
@@ -752,7 +752,7 @@ def group_findings(
                     {
                         "row": fmt_number(row.source_row, grouping=True),
                         "value": row.value or "",
-                        "reason": row.reason or "",
+                        "reason": reason_th(row.reason) if row.reason else "",
                     }
                 )
     out = sorted(groups.values(), key=lambda g: (g["severity"] != "blocking", -g["count"]))
@@ -812,7 +812,7 @@ def findings_rows(findings: Iterable[FindingEntry]) -> list[list[str]]:
                     *base,
                     str(s.source_row),
                     s.value or "",
-                    s.reason or "",
+                    reason_th(s.reason) if s.reason else "",
                     text["what_th"],
                     text["todo_th"],
                 ]

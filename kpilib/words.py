@@ -6,6 +6,7 @@ the validation page and the certification reasons all read them here.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -30,3 +31,35 @@ def check_th(check: str) -> str:
     """What a failed check means, in a sentence (a generic one when it has no words)."""
     words = finding_words()
     return str(words["checks"].get(check, words["generic"])["what_th"])
+
+
+def column_th(column: str) -> str:
+    """A column's name as people know it (the column's own name when it has no words)."""
+    return str(finding_words()["columns"].get(column, column))
+
+
+@cache
+def _reason_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(r["pattern"]), r["th"]) for r in finding_words()["reasons"])
+
+
+def reason_th(reason: str) -> str:
+    """Why the ingest set a row aside, in Thai (``reasons:`` in ``findings_th.yaml``).
+
+    The ingest's reasons are English sentences with the row's values in them (they stay so in
+    the quarantine CSV and the Data Docs); a reason no pattern matches is returned as it is.
+    """
+    words = finding_words()
+    for pattern, th in _reason_patterns():
+        m = pattern.match(reason)
+        if m is None:
+            continue
+        parts = dict(m.groupdict())
+        if "col" in parts:
+            parts["col"] = column_th(parts["col"])
+        if "key" in parts:
+            parts["key"] = ", ".join(column_th(k.strip()) for k in parts["key"].split(","))
+        if "area" in parts:
+            parts["area"] = str(words.get("areas", {}).get(parts["area"], parts["area"]))
+        return th.format(**parts)
+    return reason

@@ -20,6 +20,7 @@ import yaml
 
 from kpilib.ingest import load_ingest_report
 from kpilib.validation import run_validation
+from kpilib.words import reason_th
 
 BAD = Path(__file__).resolve().parent / "fixtures" / "bad_inputs"
 CASES = sorted(p.stem for p in BAD.glob("*.yaml"))
@@ -106,6 +107,9 @@ def test_bad_input_has_exactly_its_expected_outcome(case, tmp_path, gx_context, 
         )
         named = {r for x in rep.findings if x.source_file == name for r in x.source_rows}
         assert set_aside <= named
+        # and people read why in Thai: every reason the ingest wrote has its Thai words
+        reasons = set(pd.read_csv(q, dtype=str)["reason"]) if q.is_file() else set()
+        assert {r for r in reasons if reason_th(r) == r} == set()
     else:  # a file that was not read is itself named by a finding
         assert any(x.source_file == name and not x.source_rows for x in rep.findings)
 

@@ -264,3 +264,49 @@ def test_ranking_caption_counts_from_the_highest_value():
     with_gap = frame.assign(value=[50.0, None, 79.0, 71.0, 63.0])
     assert charts.district_rank(with_gap, "1002") is None
     assert charts.district_rank(with_gap, "1003") == (1, 4)
+
+
+@pytest.mark.parametrize(
+    ("reason", "thai"),
+    [
+        ("exact duplicate of data row 192448", "ซ้ำกับแถวข้อมูลที่ 192448 ทุกช่อง"),
+        ("district is empty", "ไม่ได้กรอกเขต"),
+        (
+            "district is not one of the 50 Bangkok districts: บางรักใหม่",
+            'เขต "บางรักใหม่" ไม่ใช่ 1 ใน 50 เขตของกรุงเทพมหานคร',
+        ),
+        (
+            "timestamp: year 2567 looks like Buddhist Era in a Common-Era field; 2567 - 543 = 2024",
+            "วันเวลา: ปี 2567 น่าจะเป็นพุทธศักราชในช่องที่ต้องเป็นคริสต์ศักราช (2567 − 543 = 2024)",
+        ),
+        (
+            "duplicate key (ticket_id) of data row 5 with other content; the first row is kept",
+            "เลขที่เรื่อง ซ้ำกับแถวข้อมูลที่ 5 แต่ข้อมูลช่องอื่นต่างกัน (เก็บแถวแรกไว้)",
+        ),
+        ("province is outside bangkok: นนทบุรี", 'จังหวัด "นนทบุรี" อยู่นอกกรุงเทพมหานคร'),
+        ("star: not a whole number: 4.5", 'คะแนนความพึงพอใจ "4.5" ไม่ใช่จำนวนเต็ม'),
+        ("a reason nobody wrote words for", "a reason nobody wrote words for"),
+    ],
+)
+def test_why_a_row_was_set_aside_reads_in_thai(reason, thai):
+    from kpilib.words import reason_th
+
+    assert reason_th(reason) == thai
+
+
+def test_the_validation_section_and_csv_give_the_reason_in_thai(tmp_path):
+    rows = (
+        RowSample(source_row=7, value="บางรักใหม่",
+                  reason="district is not one of the 50 Bangkok districts: บางรักใหม่"),
+        RowSample(source_row=9, reason="exact duplicate of data row 3"),
+    )  # fmt: skip
+    finding = FindingEntry(check="ingest_quarantine", table="tickets", severity="warning",
+                           count=2, message="x", source_file="traffy.csv", rows=rows)  # fmt: skip
+    doc = _document((finding,))
+    seen = html.unescape(re.sub(r"<[^>]+>", " ", report.validation_html(doc)))
+    assert "ไม่ใช่ 1 ใน 50 เขตของกรุงเทพมหานคร" in seen and "ซ้ำกับแถวข้อมูลที่ 3 ทุกช่อง" in seen
+    assert "exact duplicate" not in seen and "Bangkok districts" not in seen
+    path = report.write_findings_beside(doc, tmp_path / "report.json")
+    data = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    reasons = [row[data[0].index("เหตุผล")] for row in data[1:]]
+    assert reasons == ['เขต "บางรักใหม่" ไม่ใช่ 1 ใน 50 เขตของกรุงเทพมหานคร', "ซ้ำกับแถวข้อมูลที่ 3 ทุกช่อง"]
