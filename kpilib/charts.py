@@ -31,6 +31,10 @@ from kpilib.paths import package_dir
 if TYPE_CHECKING:
     from kpilib.document import ReportDocument
 
+NBSP = "\u00a0"
+"""Joins a word to the next in a chart title so that wrapping never leaves "ณ" or a
+number alone at a line's end (:func:`wrap_title` breaks at spaces only)."""
+
 FONT_FAMILY = "Sarabun"
 """The family name of the bundled Thai font."""
 
@@ -602,7 +606,7 @@ def _ranking_frame(doc: ReportDocument) -> pd.DataFrame:
 
 
 def _ranking_title(doc: ReportDocument) -> str:
-    return f"ร้อยละเรื่องที่แก้ไขแล้ว (Traffy Fondue) ณ สิ้นไตรมาส {doc.period.quarter}"
+    return f"ร้อยละเรื่องที่แก้ไขแล้ว (Traffy Fondue) ณ{NBSP}สิ้นไตรมาส{NBSP}{doc.period.quarter}"
 
 
 def _ranking_figure(doc: ReportDocument, unit_code: str | None) -> Any:
@@ -647,7 +651,7 @@ def complaint_figures(doc: ReportDocument, *, ranking: bool = True) -> list[tupl
                 "อายุเรื่องค้างดำเนินการ",
                 backlog_ageing(
                     pd.Series({a.label: a.count for a in c.ageing}),
-                    title=f"อายุเรื่องค้างดำเนินการ (วัน) ณ {as_of}",
+                    title=f"อายุเรื่องค้างดำเนินการ (วัน) ณ{NBSP}{as_of}",
                 ),
             )
         )
