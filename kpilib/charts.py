@@ -129,11 +129,11 @@ def fit_layout(fig: Any) -> Any:
     (ax,) = fig.axes
     renderer = _measuring_renderer(fig.dpi)
     width, height = fig.get_size_inches()
+    dpi = fig.dpi
+    ticks = _tick_texts(ax)
     for _ in range(4):  # until it holds: the ticks may change with the plot's size
-        ticks = _tick_texts(ax)
         box = ax.get_window_extent(renderer)
         tight = ax.get_tightbbox(renderer)
-        dpi = fig.dpi
         left = (box.x0 - tight.x0) / dpi + MARGIN_IN
         right = (tight.x1 - box.x1) / dpi + MARGIN_IN
         bottom = (box.y0 - tight.y0) / dpi + MARGIN_IN
@@ -144,8 +144,10 @@ def fit_layout(fig: Any) -> Any:
         if max(map(abs, moved)) < 1e-3:
             break
         fig.subplots_adjust(left=new[0], right=new[1], bottom=new[2], top=new[3])
-        if _tick_texts(ax) == ticks:  # the same texts around a resized plot: nothing moves
+        resized = _tick_texts(ax)
+        if resized == ticks:  # the same texts around a resized plot: nothing moves
             break
+        ticks = resized
     return fig
 
 
@@ -594,15 +596,23 @@ RANKING_ALT = "ร้อยละเรื่องร้องเรียน T
 """Alternative text of the district ranking chart."""
 
 
-def _ranking_frame(doc: ReportDocument) -> pd.DataFrame:
+_RANKING_COLUMNS = ["unit_code", "name", "value"]
+
+RankingRows = tuple[tuple[str, str, float | None], ...]
+
+
+def _ranking_rows(doc: ReportDocument) -> RankingRows:
+    """Every district's ``(unit_code, name, value)``: the ranking chart's data, hashable."""
     ranking = doc.charts.ranking if doc.charts is not None else ()
-    return pd.DataFrame(
-        {
-            "unit_code": [u.unit_code for u in ranking],
-            "name": [u.name_th for u in ranking],
-            "value": [u.value for u in ranking],
-        }
-    )
+    return tuple((u.unit_code, u.name_th, u.value) for u in ranking)
+
+
+def _ranking_frame(rows: RankingRows) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=_RANKING_COLUMNS)
+
+
+def _ranking_target(doc: ReportDocument) -> float | None:
+    return doc.charts.ranking_target if doc.charts is not None else None
 
 
 def _ranking_title(doc: ReportDocument) -> str:
@@ -610,9 +620,10 @@ def _ranking_title(doc: ReportDocument) -> str:
 
 
 def _ranking_figure(doc: ReportDocument, unit_code: str | None) -> Any:
-    target = doc.charts.ranking_target if doc.charts is not None else None
-    frame = _ranking_frame(doc)
-    return district_position(frame, unit_code=unit_code, title=_ranking_title(doc), target=target)
+    frame = _ranking_frame(_ranking_rows(doc))
+    return district_position(
+        frame, unit_code=unit_code, title=_ranking_title(doc), target=_ranking_target(doc)
+    )
 
 
 def complaint_figures(doc: ReportDocument, *, ranking: bool = True) -> list[tuple[str, Any]]:
@@ -659,15 +670,9 @@ def complaint_figures(doc: ReportDocument, *, ranking: bool = True) -> list[tupl
 
 
 @lru_cache(maxsize=8)
-def _shared_ranking_svg(
-    rows: tuple[tuple[str, str, float | None], ...],
-    title: str,
-    target: float | None,
-    numerals: str,
-) -> str:
+def _shared_ranking_svg(rows: RankingRows, title: str, target: float | None, numerals: str) -> str:
     """The ranking chart without a highlight, drawn once per set of arguments."""
-    frame = pd.DataFrame(list(rows), columns=["unit_code", "name", "value"])
-    fig = district_position(frame, unit_code=None, title=title, target=target)
+    fig = district_position(_ranking_frame(rows), unit_code=None, title=title, target=target)
     return figure_svg(with_thai_digits(fig) if numerals == "thai" else fig)
 
 
@@ -679,16 +684,14 @@ def ranking_svg(doc: ReportDocument) -> str:
     draws it once per quarter instead of once per report; at 1,000 districts this chart
     alone took 14.7 s) and the unit's bar is recoloured (:func:`highlight_unit`).
     """
-    target = doc.charts.ranking_target if doc.charts is not None else None
-    ranking = doc.charts.ranking if doc.charts is not None else ()
-    rows = tuple((u.unit_code, u.name_th, u.value) for u in ranking)
+    rows, target = _ranking_rows(doc), _ranking_target(doc)
     svg = _shared_ranking_svg(rows, _ranking_title(doc), target, doc.numerals)
     return highlight_unit(svg, doc.unit.code)
 
 
 def ranking_caption(doc: ReportDocument) -> str:
     """``เขตประเวศ: อันดับที่ 48 จาก 50 เขต (แถบสีแดง)``, or "" when the unit has no value."""
-    rank = district_rank(_ranking_frame(doc), doc.unit.code)
+    rank = district_rank(_ranking_frame(_ranking_rows(doc)), doc.unit.code)
     if rank is None:
         return ""
     return f"{doc.unit.name_th}: อันดับที่ {rank[0]} จาก {rank[1]} เขต (แถบสีแดง)"

@@ -912,7 +912,7 @@ def certification_html(doc: ReportDocument) -> str:
 
 
 def kpi_chart_html(doc: ReportDocument) -> dict[str, str]:
-    """Each KPI's by-quarter chart (result, plan, target) as an embedded PNG, by KPI id."""
+    """Each KPI's by-quarter chart (result, plan, target) as inline SVG, by KPI id."""
     from kpilib import charts  # matplotlib: imported only when charts are drawn
 
     return {kpi: charts.figure_html(fig, alt=alt) for kpi, alt, fig in charts.kpi_figures(doc)}
