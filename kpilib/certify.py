@@ -26,6 +26,7 @@ import pandas as pd
 
 from kpilib import calendar as cal
 from kpilib.datasets import Bundle
+from kpilib.memo import memoized
 from kpilib.tables import TableDecl, load_tables
 from kpilib.validation import Finding
 from kpilib.words import check_th, table_th
@@ -85,7 +86,10 @@ def _days(values: pd.Series, *, raw: bool) -> np.ndarray:
 
 
 class _Rows:
-    """Where each raw row of a table went, with its period (canonical, then set aside)."""
+    """Where each raw row of a table went, with its period (canonical, then set aside).
+
+    Built once per bundle and table (:func:`kpilib.memo.memoized`): a batch worker asks
+    for every report it renders."""
 
     def __init__(self, bundle: Bundle, decl: TableDecl) -> None:
         self.decl = decl
@@ -183,7 +187,6 @@ def blocking_in_period(
     """
     as_of = as_of or cal.quarter_bounds(fy, quarter)[1]
     decls = _decls()
-    rows_of: dict[str, _Rows] = {}
     out: dict[str, list[str]] = {}
     for f in findings:
         if f.severity != "blocking":
@@ -194,9 +197,8 @@ def blocking_in_period(
                 f"ข้อมูล{table_th(f.table)}{where} ทั้งแฟ้ม: {check_th(f.check)}"
             )
             continue
-        tr = rows_of.get(f.table)
-        if tr is None:
-            tr = rows_of[f.table] = _Rows(bundle, decls[f.table])
+        decl = decls[f.table]
+        tr = memoized(bundle, ("certify.rows", f.table), lambda d=decl: _Rows(bundle, d))
         hit = tr.in_period(str(f.source_file), f.source_rows, fy, quarter, as_of)
         if hit:
             out.setdefault(f.table, []).append(

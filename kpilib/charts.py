@@ -78,6 +78,11 @@ def _rc() -> dict[str, Any]:
         "axes.titleweight": "bold",
         "axes.titlesize": 13,
         "axes.labelsize": 11,
+        # The title sits at the plot's top edge: nothing is drawn above the plot (no top
+        # ticks, no offset text), so matplotlib's search for a higher place, which measures
+        # the y axis again at every draw, would find none.
+        "axes.titley": 1.0,
+        "axes.formatter.useoffset": False,
     }
 
 
@@ -100,11 +105,13 @@ def _measuring_renderer(dpi: float) -> Any:
     return RendererAgg(1, 1, dpi)
 
 
-def _tick_texts(ax: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The tick labels an axes would draw now (cheap: no text is measured)."""
+def _tick_places(ax: Any) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Where the axes would draw its major ticks now: the locators' answer (cheap: no tick
+    is updated and no text measured). A tick's label is its formatter's text for its place,
+    so the same places give the same labels."""
     return (
-        tuple(t.get_text() for t in ax.get_xticklabels()),
-        tuple(t.get_text() for t in ax.get_yticklabels()),
+        tuple(ax.xaxis.get_majorticklocs().tolist()),
+        tuple(ax.yaxis.get_majorticklocs().tolist()),
     )
 
 
@@ -130,7 +137,7 @@ def fit_layout(fig: Any) -> Any:
     renderer = _measuring_renderer(fig.dpi)
     width, height = fig.get_size_inches()
     dpi = fig.dpi
-    ticks = _tick_texts(ax)
+    ticks = _tick_places(ax)
     for _ in range(4):  # until it holds: the ticks may change with the plot's size
         box = ax.get_window_extent(renderer)
         tight = ax.get_tightbbox(renderer)
@@ -144,8 +151,8 @@ def fit_layout(fig: Any) -> Any:
         if max(map(abs, moved)) < 1e-3:
             break
         fig.subplots_adjust(left=new[0], right=new[1], bottom=new[2], top=new[3])
-        resized = _tick_texts(ax)
-        if resized == ticks:  # the same texts around a resized plot: nothing moves
+        resized = _tick_places(ax)
+        if resized == ticks:  # the same labels around a resized plot: nothing moves
             break
         ticks = resized
     return fig

@@ -37,6 +37,8 @@ class Bundle:
         self._processed = Path(processed).resolve() if processed else self._path / "processed"
         self._cache: dict[str, pd.DataFrame] = {}
         self._hashes: dict[str, str] | None = None
+        self._names: frozenset[str] | None = None
+        self._present: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -52,16 +54,22 @@ class Bundle:
         """Where the canonical tables are."""
         return self._processed
 
-    @staticmethod
-    def _check_name(name: str) -> None:
-        names = table_names()
-        if name not in names:
+    def _check_name(self, name: str) -> None:
+        if self._names is None:  # the declarations of when the bundle was opened
+            self._names = frozenset(table_names())
+        if name not in self._names:
+            names = table_names()
             raise ParameterError(f"unknown table {name!r}; tables are: {', '.join(names)}")
 
     def has_table(self, name: str) -> bool:
-        """True if the canonical table exists in this bundle."""
+        """True if the canonical table exists in this bundle (looked up once per name: a
+        bundle does not change once opened, a new ingest opens a new one)."""
         self._check_name(name)
-        return name in self._cache or (self._processed / f"{name}.parquet").is_file()
+        present = self._present.get(name)
+        if present is None:
+            present = name in self._cache or (self._processed / f"{name}.parquet").is_file()
+            self._present[name] = present
+        return present
 
     def tables(self) -> tuple[str, ...]:
         """The names of the tables present."""

@@ -77,19 +77,33 @@ def bundle_all_steps(bundle: BundleLike, fy: int) -> pd.DataFrame | None:
     return _cached(bundle, ("all_steps", fy), "events", compute)
 
 
-def _row(table: pd.DataFrame | None, unit_code: str, quarter: int) -> pd.Series | None:
+def _row(
+    bundle: BundleLike,
+    key: tuple[Any, ...],
+    table: pd.DataFrame | None,
+    unit_code: str,
+    quarter: int,
+) -> pd.Series | None:
+    """The first row of ``table`` (the bundle's table cached under ``key``) for a unit and
+    quarter; the table is indexed by (unit, quarter) once per bundle."""
     if table is None:
         return None
-    m = (table["unit_code"] == str(unit_code)) & (table["quarter"] == quarter)
-    if not m.any():
-        return None
-    return table.loc[m].iloc[0]
+
+    def build() -> dict[tuple[str, int], pd.Series]:
+        first: dict[tuple[str, int], int] = {}
+        for pos, (unit, q) in enumerate(zip(table["unit_code"], table["quarter"], strict=True)):
+            first.setdefault((str(unit), int(q)), pos)
+        return {k: table.iloc[pos] for k, pos in first.items()}
+
+    return memoized(bundle, ("row_index", *key), build).get((str(unit_code), quarter))
 
 
 def step12_counts(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> pd.Series | None:
     """The unit's KPI 3.1 row for the quarter (``received, step1_ok, step2_ok, compliant,
     resolved``, cumulative from the FY start, as of the quarter's end); None without data."""
-    row = _row(bundle_compliance(bundle, fy), unit_code, cal.require_quarter(quarter))
+    fy = cal.require_be_year(fy)
+    table = bundle_compliance(bundle, fy)
+    row = _row(bundle, ("step12", fy), table, unit_code, cal.require_quarter(quarter))
     if row is None or int(row["received"]) == 0:
         return None
     return row
@@ -165,15 +179,24 @@ def step3_counts(
 ) -> tuple[int, int] | None:
     """(months on time, months due) for step 3, October through the quarter's last month."""
     q = cal.require_quarter(quarter)
+    fy = cal.require_be_year(fy)
     table = bundle_step3(bundle, fy)
     if table is None:
         return None
-    t = table.loc[table["unit_code"] == str(unit_code)]
-    if t.empty:
+
+    def split() -> dict[str, list[tuple[str, bool]]]:
+        by_unit: dict[str, list[tuple[str, bool]]] = {}
+        rows = zip(table["unit_code"].astype(str), table["month"], table["on_time"], strict=True)
+        for unit, month, on_time in rows:  # on_time is boolean (step3_table)
+            by_unit.setdefault(unit, []).append((str(month), bool(on_time)))
+        return by_unit
+
+    rows = memoized(bundle, ("step3_by_unit", fy), split).get(str(unit_code))
+    if not rows:
         return None
     months = {f"{y:04d}-{m:02d}" for qq in range(1, q + 1) for y, m in cal.quarter_months(fy, qq)}
-    t = t.loc[t["month"].isin(months)]
-    return int(t["on_time"].sum()), len(t)
+    due = [on_time for month, on_time in rows if month in months]
+    return sum(due), len(due)
 
 
 # --------------------------------------------------------------------------- measures
@@ -215,7 +238,9 @@ def m_resolved(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> int
 
 def m_all_steps_compliant(bundle: BundleLike, unit_code: str, fy: int, quarter: int) -> int | None:
     """Tickets handled through all three steps (cumulative from the FY start)."""
-    row = _row(bundle_all_steps(bundle, fy), unit_code, cal.require_quarter(quarter))
+    fy = cal.require_be_year(fy)
+    table = bundle_all_steps(bundle, fy)
+    row = _row(bundle, ("all_steps", fy), table, unit_code, cal.require_quarter(quarter))
     if row is None or int(row["received"]) == 0:
         return None
     return int(row["all_steps_ok"])

@@ -254,16 +254,39 @@ def manual_result(
 
     ``kpi_id`` may list several identifiers of the KPI (its id and official code).
     """
-    df = _unit_rows(bundle, "manual_results", unit_code)
-    if df is None:
+    index = _manual_index(bundle)
+    if index is None:
         return None
-    sel = (
-        df["kpi_id"].astype("string").isin(_ids(kpi_id))
-        & (pd.to_numeric(df["fiscal_year"], errors="coerce") == fy)
-        & (pd.to_numeric(df["quarter"], errors="coerce") == quarter)
-    )
-    values = pd.to_numeric(df.loc[sel, "value"], errors="coerce").dropna()
-    return None if values.empty else float(values.iloc[-1])
+    found = [index.get((str(unit_code), i, fy, quarter)) for i in _ids(kpi_id)]
+    last = max((f for f in found if f is not None), default=None)  # the last row wins
+    return None if last is None else last[1]
+
+
+def _manual_index(
+    bundle: BundleLike,
+) -> dict[tuple[str, str, float, float], tuple[int, float]] | None:
+    """``manual_results`` by (unit, KPI id, fiscal year, quarter): the last row with a
+    number, as ``(row position, value)`` (built once per bundle; a scorecard asks per KPI)."""
+    if not bundle.has_table("manual_results"):
+        return None
+
+    def build() -> dict[tuple[str, str, float, float], tuple[int, float]]:
+        df = bundle.table("manual_results")
+        columns = (
+            df["unit_code"].astype("string"),
+            df["kpi_id"].astype("string"),
+            pd.to_numeric(df["fiscal_year"], errors="coerce"),
+            pd.to_numeric(df["quarter"], errors="coerce"),
+            pd.to_numeric(df["value"], errors="coerce"),
+        )
+        keep = pd.concat(columns, axis=1).notna().all(axis=1).to_numpy()
+        index: dict[tuple[str, str, float, float], tuple[int, float]] = {}
+        for pos, (unit, kpi, year, q, value) in enumerate(zip(*columns, strict=True)):
+            if keep[pos]:
+                index[(str(unit), str(kpi), float(year), float(q))] = (pos, float(value))
+        return index
+
+    return memoized(bundle, ("manual_index",), build)
 
 
 def condition_row(
@@ -278,36 +301,52 @@ def condition_row(
     """The ``conditions`` row that decides a requirement: ``(met, evidence, quarter)``.
 
     The latest row of the fiscal year with ``quarter <= quarter`` wins (a report to
-    executives made in Q2 still counts in Q3). ``None`` when there is no row. Computed once
-    per bundle and arguments.
+    executives made in Q2 still counts in Q3; of two rows of one quarter, the later row).
+    ``None`` when there is no row. The table is indexed once per bundle.
     """
-    ids = tuple(_ids(kpi_id))
-    key = ("condition_row", str(unit_code), fy, quarter, ids, condition)
-    return memoized(
-        bundle, key, lambda: _condition_row(bundle, unit_code, fy, quarter, ids, condition)
-    )
+    index = _condition_index(bundle)
+    if index is None:
+        return None
+    rows = [
+        row
+        for i in _ids(kpi_id)
+        for row in index.get((str(unit_code), i, condition, fy), ())
+        if row[0] <= quarter
+    ]
+    if not rows:
+        return None
+    q, _, met, evidence = max(rows)  # the latest quarter, then the later row
+    return met, evidence, int(q)
 
 
-def _condition_row(
-    bundle: BundleLike, unit_code: str, fy: int, quarter: int, ids: tuple[str, ...], condition: str
-) -> tuple[bool, str, int] | None:
-    df = _unit_rows(bundle, "conditions", unit_code)
-    if df is None:
+def _condition_index(
+    bundle: BundleLike,
+) -> dict[tuple[str, str, str, float], list[tuple[float, int, bool, str]]] | None:
+    """``conditions`` by (unit, KPI id, condition, fiscal year): ``(quarter, row position,
+    met, evidence)`` per row with a quarter (built once per bundle)."""
+    if not bundle.has_table("conditions"):
         return None
-    q = pd.to_numeric(df["quarter"], errors="coerce")
-    sel = (
-        df["kpi_id"].astype("string").isin(list(ids))
-        & (df["condition"].astype("string") == condition)
-        & (pd.to_numeric(df["fiscal_year"], errors="coerce") == fy)
-        & (q <= quarter)
-    )
-    rows = df[sel].assign(_q=q[sel]).sort_values("_q", kind="stable")
-    if rows.empty:
-        return None
-    last = rows.iloc[-1]
-    evidence = last.get("evidence")
-    text = "" if evidence is None or pd.isna(evidence) else str(evidence)
-    return bool(read_booleans(rows["met"]).iloc[-1]), text, int(last["_q"])
+
+    def build() -> dict[tuple[str, str, str, float], list[tuple[float, int, bool, str]]]:
+        df = bundle.table("conditions")
+        units = df["unit_code"].astype("string")
+        kpis = df["kpi_id"].astype("string")
+        names = df["condition"].astype("string")
+        years = pd.to_numeric(df["fiscal_year"], errors="coerce")
+        quarters = pd.to_numeric(df["quarter"], errors="coerce")
+        met = read_booleans(df["met"]).tolist()
+        evidence = df["evidence"].tolist() if "evidence" in df.columns else [None] * len(df)
+        index: dict[tuple[str, str, str, float], list[tuple[float, int, bool, str]]] = {}
+        rows = zip(units, kpis, names, years, quarters, met, evidence, strict=True)
+        for pos, (unit, kpi, name, year, q, ok, ev) in enumerate(rows):
+            if pd.isna(unit) or pd.isna(kpi) or pd.isna(name) or pd.isna(year) or pd.isna(q):
+                continue
+            text = "" if ev is None or pd.isna(ev) else str(ev)
+            key = (str(unit), str(kpi), str(name), float(year))
+            index.setdefault(key, []).append((float(q), pos, bool(ok), text))
+        return index
+
+    return memoized(bundle, ("condition_index",), build)
 
 
 def condition_met(
