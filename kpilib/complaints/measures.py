@@ -31,14 +31,23 @@ def _cached(
     return memoized(bundle, key, lambda: compute() if bundle.has_table(table) else None)
 
 
+def _compliance(bundle: BundleLike, fy: int) -> Any:
+    """Steps 1 and 2 of every ticket of the fiscal year (once per bundle: KPI 3.1 and the
+    three-step KPI both read it); None without events."""
+
+    def compute() -> Any:
+        tickets = bundle.table("tickets") if bundle.has_table("tickets") else None
+        return evaluate_compliance(bundle.table("events"), tickets=tickets, fy=fy)
+
+    return _cached(bundle, ("compliance", fy), "events", compute)
+
+
 def bundle_compliance(bundle: BundleLike, fy: int) -> pd.DataFrame | None:
     """KPI 3.1 per unit and quarter for a bundle (cached per bundle); None without events."""
     fy = cal.require_be_year(fy)
 
     def compute() -> pd.DataFrame:
-        tickets = bundle.table("tickets") if bundle.has_table("tickets") else None
-        res = evaluate_compliance(bundle.table("events"), tickets=tickets, fy=fy)
-        return compliance_by_quarter(res)
+        return compliance_by_quarter(_compliance(bundle, fy))
 
     return _cached(bundle, ("step12", fy), "events", compute)
 
@@ -70,9 +79,7 @@ def bundle_all_steps(bundle: BundleLike, fy: int) -> pd.DataFrame | None:
         return None
 
     def compute() -> pd.DataFrame:
-        tickets = bundle.table("tickets") if bundle.has_table("tickets") else None
-        res = evaluate_compliance(bundle.table("events"), tickets=tickets, fy=fy)
-        return all_steps_by_quarter(res, bundle_step3(bundle, fy))
+        return all_steps_by_quarter(_compliance(bundle, fy), bundle_step3(bundle, fy))
 
     return _cached(bundle, ("all_steps", fy), "events", compute)
 
