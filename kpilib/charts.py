@@ -291,6 +291,15 @@ def with_thai_digits(fig: Any) -> Any:
     return fig
 
 
+_LABEL_BOX = {
+    "boxstyle": "square,pad=0.15",
+    "facecolor": "white",
+    "edgecolor": "none",
+    "alpha": 0.85,
+}
+"""A white ground under a value label, so a line drawn across it does not hide it."""
+
+
 def _empty(ax: Any, text: str = "ไม่มีข้อมูล") -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=14)
     ax.set_xticks([])
@@ -309,25 +318,31 @@ def result_by_quarter(
 ) -> Any:
     """Bar chart of a KPI's result per quarter, with its target and quarterly plan.
 
+    Labelled directly: each bar carries its value, the target is the one mark on the value
+    axis (beside its dashed line) and the plan line says "แผน" at its last point, so the
+    chart needs no legend and no value scale (fewer, larger texts: legible on a phone, and
+    about a third cheaper to draw, ``docs/benchmarks.md``). The value's unit is in the title.
+
     Args:
         rows: One row per quarter with ``quarter`` (1-4), ``value`` (result or None), and
             optionally ``target`` and ``plan``.
         title: Chart title (Thai).
-        unit_label: The value's unit for the y axis (e.g. ``ร้อยละ``).
+        unit_label: The value's unit (e.g. ``ร้อยละ``), shown under the title.
 
     Returns:
         The figure.
     """
     df = pd.DataFrame(list(rows) if not isinstance(rows, pd.DataFrame) else rows)
     fig, ax = _figure(width=7.0, height=3.8)
+    heading = wrap_title(title) + (f"\n(หน่วย: {unit_label})" if unit_label else "")
     if df.empty:
         _empty(ax)
-        ax.set_title(wrap_title(title))
+        ax.set_title(heading)
         return fig
     labels = [f"ไตรมาส {int(q)}" for q in df["quarter"]]
     values = pd.to_numeric(df.get("value"), errors="coerce")
     x = list(range(len(df)))
-    bars = ax.bar(x, values.fillna(0), color=_COLOURS["main"], width=0.55, label="ผลงาน")
+    bars = ax.bar(x, values.fillna(0), color=_COLOURS["main"], width=0.55)
     for xi, v, bar in zip(x, values, bars, strict=True):
         text = "ไม่มีข้อมูล" if pd.isna(v) else f"{v:,.2f}"
         ax.annotate(
@@ -335,27 +350,38 @@ def result_by_quarter(
             (xi, bar.get_height()),
             ha="center",
             va="bottom",
-            fontsize=9,
+            fontsize=10,
             xytext=(0, 2),
             textcoords="offset points",
+            bbox=_LABEL_BOX,  # the plan line passes behind the figure, not through it
+            zorder=4,
         )
-    if "plan" in df and pd.to_numeric(df["plan"], errors="coerce").notna().any():
-        ax.plot(
-            x,
-            pd.to_numeric(df["plan"], errors="coerce"),
-            marker="o",
+    plan = pd.to_numeric(df["plan"], errors="coerce") if "plan" in df else None
+    if plan is not None and plan.notna().any():
+        ax.plot(x, plan, marker="o", color=_COLOURS["plan"])
+        last = int(plan.notna().to_numpy().nonzero()[0][-1])
+        ax.annotate(  # right of the last bar, level with the plan's last point
+            "แผน",
+            (x[last] + 0.3, float(plan.iloc[last])),
+            ha="left",
+            va="center",
+            fontsize=10,
             color=_COLOURS["plan"],
-            label="แผนรายไตรมาส",
+            bbox=_LABEL_BOX,
+            zorder=4,
         )
-    if "target" in df and pd.to_numeric(df["target"], errors="coerce").notna().any():
-        target = pd.to_numeric(df["target"], errors="coerce").dropna().iloc[-1]
-        ax.axhline(target, color=_COLOURS["target"], linestyle="--", label=f"ค่าเป้าหมาย {target:g}")
+    target = pd.to_numeric(df["target"], errors="coerce").dropna() if "target" in df else None
+    if target is not None and not target.empty:
+        goal = float(target.iloc[-1])
+        ax.axhline(goal, color=_COLOURS["target"], linestyle="--")
+        ax.set_yticks([goal], [f"ค่าเป้าหมาย {goal:g}"], color=_COLOURS["target"])
+    else:
+        ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
     ax.set_xticks(x, labels)
-    ax.set_ylabel(unit_label or "ผลงาน")
-    ax.set_xlabel("ไตรมาส (ปีงบประมาณ)")
-    ax.set_title(wrap_title(title))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+    ax.set_title(heading)
     ax.margins(y=0.15)
+    ax.set_ylim(bottom=0)
     return fig
 
 
@@ -473,7 +499,8 @@ def highlight_unit(svg: str, unit_code: str) -> str:
 def complaints_by_type(
     counts: pd.Series, *, title: str = "เรื่องร้องเรียนแยกตามประเภท", top: int = 12
 ) -> Any:
-    """Horizontal bars of complaint counts per type (the largest ``top`` types).
+    """Horizontal bars of complaint counts per type (the largest ``top`` types), each bar
+    labelled with its count (no count scale).
 
     Args:
         counts: Count per type (index = Thai type name).
@@ -504,7 +531,8 @@ def complaints_by_type(
             xytext=(3, 0),
             textcoords="offset points",
         )
-    ax.set_xlabel("จำนวนเรื่อง")
+    ax.set_xticks([])  # each bar carries its count
+    ax.spines["bottom"].set_visible(False)
     ax.set_title(wrap_title(title))
     ax.margins(x=0.1)
     return fig
@@ -512,7 +540,8 @@ def complaints_by_type(
 
 @_styled
 def backlog_ageing(counts: pd.Series, *, title: str = "อายุเรื่องค้างดำเนินการ") -> Any:
-    """Bar chart of open complaints per ageing bucket (0–7 / 8–14 / 15–30 / 31+ days).
+    """Bar chart of open complaints per ageing bucket (0–7 / 8–14 / 15–30 / 31+ days), each
+    bar labelled with its count (no value scale).
 
     Args:
         counts: Count per bucket label, in bucket order (see :func:`kpilib.complaints.backlog_ageing`).
@@ -535,8 +564,9 @@ def backlog_ageing(counts: pd.Series, *, title: str = "อายุเรื่�
             textcoords="offset points",
         )
     ax.set_xticks(x, [str(i) for i in counts.index])
+    ax.set_yticks([])  # each bar carries its count
+    ax.spines["left"].set_visible(False)
     ax.set_xlabel("อายุเรื่องนับจากวันที่รับแจ้ง")
-    ax.set_ylabel("จำนวนเรื่องที่ยังไม่เสร็จ")
     ax.set_title(wrap_title(title))
     ax.margins(y=0.15)
     return fig

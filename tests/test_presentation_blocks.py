@@ -141,15 +141,25 @@ def _chart_document():
     return doc.model_copy(update={"history": history, "charts": charts_data})
 
 
-def test_kpi_chart_draws_the_target_line_with_a_legend():
+def test_kpi_chart_labels_its_bars_and_target_in_place():
+    """Direct labels instead of a legend and a value scale: each bar says its value, the
+    one mark on the value axis is the target, at the dashed line's height."""
     from kpilib import charts
 
-    figs = charts.kpi_figures(_chart_document())
-    council = next(fig for kpi, _, fig in figs if kpi == "govsec_council_resolutions")
-    ax = council.axes[0]
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert any(label.startswith("ค่าเป้าหมาย 95") for label in labels) and "ผลงาน" in labels
-    assert any(line.get_linestyle() == "--" for line in ax.get_lines())
+    doc = _chart_document()
+    figs = charts.kpi_figures(doc)
+    kpi = "govsec_council_resolutions"
+    ax = next(fig for k, _, fig in figs if k == kpi).axes[0]
+    result = doc.scorecard.result(kpi)
+    target = result.kpi.target.value
+    assert ax.get_legend() is None
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"ค่าเป้าหมาย {target:g}"]
+    assert list(ax.get_yticks()) == [target]
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert dashed and all(set(line.get_ydata()) == {target} for line in dashed)
+    values = [q.value for q in doc.history_of(kpi).quarters]
+    assert [t.get_text() for t in ax.texts] == [f"{v:,.2f}" for v in values]
+    assert f"(หน่วย: {result.kpi.unit_th})" in ax.get_title()
 
 
 def test_complaint_type_chart_says_when_tickets_carry_several_types():
@@ -170,11 +180,14 @@ def test_charts_follow_thai_numerals():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     fig = charts.localised(doc, fig)
-    FigureCanvasAgg(fig).draw()  # tick labels are made when drawn
-    texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
-    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    (_, _, kpi_fig), *_ = charts.kpi_figures(doc)  # its one tick: the target, a number
+    kpi_fig = charts.localised(doc, kpi_fig)
+    for f in (fig, kpi_fig):
+        FigureCanvasAgg(f).draw()  # tick labels are made when drawn
+    texts = [t.get_text() for f in (fig, kpi_fig) for t in f.findobj(Text) if t.get_text()]
+    ticks = [t.get_text() for t in kpi_fig.axes[0].get_yticklabels() if t.get_text()]
     assert any("๖๑๗" in t for t in texts)
-    assert ticks and all(not re.search(r"[0-9]", t) for t in ticks)
+    assert ticks and all(re.search(r"[๐-๙]", t) and not re.search(r"[0-9]", t) for t in ticks)
     assert not any(re.search(r"[0-9]", t) for t in texts)
 
 
@@ -206,7 +219,7 @@ def _ranking_frame(n: int = 50) -> pd.DataFrame:
             _ranking_frame(), unit_code="1010", title="ร้อยละที่แก้ไขแล้ว", target=80.0
         ),
     ],
-    ids=["long type names", "legend outside the axes", "50 districts"],
+    ids=["long type names", "plan and target labelled in place", "50 districts"],
 )
 def test_every_text_of_a_chart_is_drawn_inside_the_figure(draw):
     """fit_layout replaced constrained layout: nothing may be cut at the figure's edges.
