@@ -11,6 +11,7 @@ same content can be produced outside a notebook (tests, other tools).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -458,6 +459,38 @@ def district_ranking(
     return memoized(bundle, key, compute)
 
 
+def _type_tags(bundle: Bundle) -> complaints.TypeTags:
+    """Every ticket's complaint types, read once per bundle."""
+    return memoized(
+        bundle, ("assemble.type_tags",), lambda: complaints.TypeTags.of(bundle.table("tickets"))
+    )
+
+
+def prime(data_dir: str | Path, *, fy: int, quarters: Sequence[int], units: Sequence[str]) -> None:
+    """Compute in this process, before its first report, what the reports of ``units`` in
+    ``quarters`` share: the bundle's tables, the complaint engine's per-unit tables, every
+    unit's scorecard of each quarter (the ranks), the district ranking, the complaint types,
+    the tables split by unit. A batch worker calls it while the run's validation goes on
+    (nothing here reads validation results); its reports then find it all computed.
+
+    Raises:
+        KpilibError: Unknown unit or unreadable data (the reports would say the same).
+    """
+    cat = load_catalog()
+    bundle = load_bundle(data_dir)
+    kinds = sorted({cat.unit(u).kind for u in units})
+    for q in quarters:
+        for kind in kinds:
+            peer_percents(bundle, catalog=cat, fy=fy, quarter=q, kind=kind)
+        if bundle.has_table("tickets"):
+            district_ranking(bundle, catalog=cat, fy=fy, quarter=q)
+    for table in ("tickets", "events"):
+        if bundle.has_table(table) and units:
+            unit_rows(bundle, table, units[0])  # splits the table by unit
+    if bundle.has_table("tickets"):
+        _type_tags(bundle)
+
+
 def chart_data(
     bundle: Bundle, unit: Unit, scorecard: Scorecard, *, catalog: Catalog, as_of: dt.date
 ) -> ChartData | None:
@@ -485,9 +518,7 @@ def chart_data(
         ranking = district_ranking(bundle, catalog=catalog, fy=fy, quarter=quarter)
     ranking_target = ranked[0].kpi.target.value if ranked else None
     fy_start, _ = cal.fiscal_year_bounds(fy)
-    tags = memoized(
-        bundle, ("assemble.type_tags",), lambda: complaints.TypeTags.of(bundle.table("tickets"))
-    )
+    tags = _type_tags(bundle)
     by_type = tags.counts(unit_code=scope, start=fy_start, end=as_of)
     n_tickets = tags.tickets(unit_code=scope, start=fy_start, end=as_of)
     ageing = complaints.backlog_ageing(in_scope, as_of=as_of)

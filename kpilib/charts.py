@@ -334,7 +334,7 @@ def result_by_quarter(
     """
     df = pd.DataFrame(list(rows) if not isinstance(rows, pd.DataFrame) else rows)
     fig, ax = _figure(width=7.0, height=3.8)
-    heading = wrap_title(title) + (f"\n(หน่วย: {unit_label})" if unit_label else "")
+    heading = wrap_title(title) + (f"\nหน่วย: {unit_label}" if unit_label else "")
     if df.empty:
         _empty(ax)
         ax.set_title(heading)

@@ -551,3 +551,13 @@ def test_filled_forms_and_signoffs_are_inputs_of_the_reports(folder, data_dir, t
     record.write_text("{}", encoding="utf-8")
     again, _ = _run(_plan(data_dir, tmp_path / "out"))
     assert set(_status(again).values()) == {"ok"}
+
+
+def test_priming_a_worker_says_what_stopped_it_instead_of_raising(tmp_path):
+    """The work a worker does before its first report is not a report: a problem there is
+    returned (each report meets it again and reports it), never raised into the pool."""
+    from kpilib.batch.worker import prime
+
+    missing = tmp_path / "no-such-data"
+    got = prime(str(missing), 2567, (1,), ("1032",), str(tmp_path))
+    assert isinstance(got, str) and str(missing) in got

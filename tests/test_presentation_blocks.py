@@ -159,7 +159,7 @@ def test_kpi_chart_labels_its_bars_and_target_in_place():
     assert dashed and all(set(line.get_ydata()) == {target} for line in dashed)
     values = [q.value for q in doc.history_of(kpi).quarters]
     assert [t.get_text() for t in ax.texts] == [f"{v:,.2f}" for v in values]
-    assert f"(หน่วย: {result.kpi.unit_th})" in ax.get_title()
+    assert f"\nหน่วย: {result.kpi.unit_th}" in ax.get_title()
 
 
 def test_complaint_type_chart_says_when_tickets_carry_several_types():

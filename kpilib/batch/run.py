@@ -69,6 +69,7 @@ from kpilib.batch.worker import (
     Task,
     child_env,
     peak_rss_kb,
+    prime,
     render_report,
     worker_init,
 )
@@ -302,19 +303,58 @@ def _cleanup_dead(task: Task, error: str) -> ReportResult:
     return ReportResult(task.unit, task.quarter, "failed", error=error)
 
 
+def _stop(executor: Executor) -> None:
+    """Stop an executor now, whatever it is doing."""
+    abandon = getattr(executor, "abandon", None)
+    if abandon is not None:
+        abandon()
+    else:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _early_pool(
+    plan: RunPlan,
+    todo: list[tuple[str, int]],
+    executor_factory: ExecutorFactory | None,
+) -> Executor | None:
+    """Start the render workers before preparing, and have each compute what the reports
+    share (:func:`kpilib.batch.worker.prime`), when the run renders on the default process
+    pool: their warm-up and that work then overlap the ingest and validation, which run in a
+    child process and leave a core idle. None for one worker, another executor or the
+    ``kernel`` engine."""
+    workers = min(plan.jobs, len(todo))
+    if (
+        workers < 2
+        or executor_factory is not None
+        or plan.scheduler is not None
+        or plan.engine != "inprocess"
+    ):
+        return None
+    pool = process_pool(plan, workers)
+    units = tuple(dict.fromkeys(u for u, _ in todo))
+    quarters = tuple(sorted({q for _, q in todo}))
+    for _ in range(workers):  # one each, as a worker comes free from its warm-up
+        pool.submit(prime, str(plan.data_dir), plan.fy, quarters, units, str(project_root()))
+    return pool
+
+
 def _render(
     tasks: list[Task],
     plan: RunPlan,
     progress: _Progress,
     results: dict[tuple[str, int], ReportResult],
     executor_factory: ExecutorFactory | None,
+    executor: Executor | None = None,
 ) -> tuple[str | None, dict[str, Any]]:
-    """Render ``tasks``; return (why the run stopped early or None, pool facts)."""
+    """Render ``tasks``; return (why the run stopped early or None, pool facts).
+
+    ``executor``: a pool started earlier (:func:`_early_pool`), used and shut down here.
+    """
     workers = min(plan.jobs, len(tasks))
     info: dict[str, Any] = {"workers": workers}
     if executor_factory is None and plan.scheduler is not None:
         executor_factory = dask_executor
-    if workers == 1 and executor_factory is None:
+    if workers == 1 and executor_factory is None and executor is None:
         for task in tasks:
             try:
                 result = render_report(task)
@@ -328,8 +368,8 @@ def _render(
             if result.disk_full:
                 return f"the output folder cannot be written: {result.error}", info
         return None, info
-    factory = executor_factory or process_pool
-    executor = factory(plan, workers)
+    if executor is None:
+        executor = (executor_factory or process_pool)(plan, workers)
     capacity: Callable[[], int] = getattr(executor, "capacity", lambda: workers)
     queue = deque(tasks)
     running: dict[Future[ReportResult], Task] = {}
@@ -360,11 +400,7 @@ def _render(
                     stopped = f"the output folder cannot be written: {result.error}"
                     queue.clear()
     except BaseException:
-        abandon = getattr(executor, "abandon", None)
-        if abandon is not None:
-            abandon()
-        else:
-            executor.shutdown(wait=False, cancel_futures=True)
+        _stop(executor)
         for task in running.values():
             remove_tmp_files(Path(task.unit_dir))
         raise
@@ -410,6 +446,7 @@ def run_batch(
     interrupted: Interrupted | None = None
     tasks: list[Task] = []
     hashes: InputHashes | None = None
+    early: Executor | None = None  # workers started before preparing (_early_pool)
     with _stop_on_signals():
         try:
             if plan.pdf:
@@ -450,6 +487,7 @@ def run_batch(
                     f"FY {plan.fy} {period}: {len(todo)} report(s) "
                     f"to check, {len(results)} up to date"
                 )
+                early = _early_pool(plan, [(u, q) for u, q, *_ in todo], executor_factory)
                 if plan.ingest or plan.validate:
                     progress.log(
                         "preparing in a child process: "
@@ -543,8 +581,9 @@ def run_batch(
                 )
                 progress.start(len(tasks))
                 t0 = time.perf_counter()
+                pool, early = early, None  # _render shuts it down
                 try:
-                    stopped, _ = _render(tasks, plan, progress, results, executor_factory)
+                    stopped, _ = _render(tasks, plan, progress, results, executor_factory, pool)
                 finally:
                     progress.close()
                 timings["render"] = time.perf_counter() - t0
@@ -553,6 +592,9 @@ def run_batch(
         except Interrupted as exc:
             interrupted = exc
             outcome = f"interrupted by {signal.Signals(exc.signum).name}"
+        finally:
+            if early is not None:  # nothing left to render, or preparing failed
+                _stop(early)
         # finished or interrupted: say what the folder holds now
         for task in tasks:
             key = (task.unit, task.quarter)

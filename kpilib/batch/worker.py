@@ -253,6 +253,30 @@ def _execute(task: Task, output: Path, result_json: Path) -> tuple[Any, str | No
     return nb, None
 
 
+def prime(
+    data_dir: str, fy: int, quarters: tuple[int, ...], units: tuple[str, ...], cwd: str
+) -> float | str:
+    """Pool task: compute what the run's reports share before the first of them
+    (:func:`kpilib.assemble.prime`), in the folder the reports run in. The batch submits it
+    while its validation goes on.
+
+    Returns:
+        Seconds spent, or the reason it stopped: a failure here is not a report's failure
+        (each report computes what it needs and says what went wrong).
+    """
+    t0 = time.perf_counter()
+    try:
+        with _RENDER_LOCK, contextlib.chdir(cwd):
+            from kpilib.assemble import prime as prime_reports
+
+            prime_reports(data_dir, fy=fy, quarters=quarters, units=units)
+    except KpilibError as exc:
+        return exc.one_line()
+    except Exception as exc:  # the reports will meet it again, and report it
+        return one_line(f"{type(exc).__name__}: {exc}")
+    return time.perf_counter() - t0
+
+
 _RENDER_LOCK = threading.Lock()
 """One render at a time per process: the in-process engine has one shell and matplotlib state
 (a Dask worker started with more than one thread runs its reports one after another)."""
