@@ -11,7 +11,9 @@ The kinds:
 - ``svg``: each figure as inline SVG, margins fitted;
 - ``report``: what a report does now (``report.kpi_chart_html`` and ``report.charts_html``:
   fitted margins, the district ranking drawn once per process and recoloured per report, so
-  from the second repeat on it is not drawn, as in a batch worker).
+  from the second repeat on it is not drawn, as in a batch worker);
+- ``baseline`` (with ``--baseline PATH``): ``report`` in another checkout of kpilib (e.g. the
+  previous main branch in a ``git worktree``), imported from there in its fresh processes.
 
 Printed: median seconds per report for building the figures and for encoding them, and the
 bytes of the embedded HTML, per kind, with the ratios.
@@ -19,6 +21,7 @@ bytes of the embedded HTML, per kind, with the ratios.
 Usage (from the project root; a report.json from ``kpi report`` or ``kpi run``)::
 
     .venv/bin/python benchmarks/bench_charts.py outputs/2567/Q1/1032/report.json
+    .venv/bin/python benchmarks/bench_charts.py REPORT_JSON --kinds report --baseline ../old
 
 This is a script, not a test: nothing asserts on timings.
 """
@@ -27,13 +30,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-KINDS = ("png", "svg-constrained", "svg", "report")
+KINDS = ("png", "svg-constrained", "svg", "report", "baseline")
 
 
 def _measure(report_json: Path, kind: str, repeat: int) -> dict[str, float]:
@@ -50,7 +54,7 @@ def _measure(report_json: Path, kind: str, repeat: int) -> dict[str, float]:
     size = n = 0
     for _ in range(repeat):
         t0 = time.perf_counter()
-        if kind == "report":  # building and encoding happen together here
+        if kind in ("report", "baseline"):  # building and encoding happen together here
             parts = [*report.kpi_chart_html(doc).values(), report.charts_html(doc)]
             t1 = t2 = time.perf_counter()
             size = sum(len(p.encode("utf-8")) for p in parts)
@@ -86,23 +90,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--kinds", default=",".join(KINDS), help="comma-separated, of " + ", ".join(KINDS)
     )
+    parser.add_argument("--baseline", type=Path, help="another kpilib checkout (kind baseline)")
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(_measure(args.report_json, args.child, args.repeat)))
         return 0
-    kinds = [k for k in args.kinds.split(",") if k]
+    kinds = [k for k in args.kinds.split(",") if k and k != "baseline"]
     if not kinds or set(kinds) - set(KINDS):
         parser.error(f"--kinds: choose from {', '.join(KINDS)}")
+    if args.baseline is not None:
+        if not (args.baseline / "kpilib" / "charts.py").is_file():
+            parser.error(f"--baseline {args.baseline}: not a kpilib checkout")
+        kinds.append("baseline")
     with open("/proc/loadavg", encoding="ascii") as fh:
         print("load average before:", " ".join(fh.read().split()[:3]))
     got: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
     for _ in range(args.rounds):
         for fmt in kinds:
+            env = dict(os.environ)
+            if fmt == "baseline":  # that checkout's kpilib before this one's
+                env["PYTHONPATH"] = str(args.baseline.resolve())
             out = subprocess.run(
                 [sys.executable, __file__, str(args.report_json), "--child", fmt,
                  "--repeat", str(args.repeat)],
-                capture_output=True, text=True, check=True,
+                capture_output=True, text=True, check=True, env=env,
             )  # fmt: skip
             got[fmt].append(json.loads(out.stdout.strip().splitlines()[-1]))
     med = {
@@ -121,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     def total(kind: str) -> float:
         return med[kind]["build_s"] + med[kind]["encode_s"]
 
-    for a, b in (("svg", "png"), ("svg", "svg-constrained"), ("report", "svg-constrained")):
+    pairs = (("svg", "png"), ("svg", "svg-constrained"), ("report", "svg-constrained"))
+    for a, b in (*pairs, ("report", "baseline")):
         if a in med and b in med:
             print(
                 f"{a} / {b}: time {total(a) / total(b):.2f}, bytes "

@@ -1,6 +1,7 @@
 """Cost of a report's rank: every unit's scorecard of its kind for one quarter.
 
     .venv/bin/python benchmarks/bench_rank.py [--data data/sample] [--fy 2567] [--quarter 1] [--runs 5]
+        [--baseline ../old]   # another kpilib checkout, measured in the same run, alternating
 
 Each run is a fresh process (``-c``): the first unit's scorecard (which fills the complaint
 engine's per-bundle cache, needed by the report anyway) is timed apart from the other 49
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -37,23 +39,33 @@ def main() -> None:
     ap.add_argument("--fy", type=int, default=2567)
     ap.add_argument("--quarter", type=int, default=1)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--baseline", default=None, help="another kpilib checkout (PYTHONPATH)")
     a = ap.parse_args()
-    runs = []
+    kinds = ["kpilib"] + (["baseline"] if a.baseline else [])
+    runs: dict[str, list[dict]] = {k: [] for k in kinds}
     for _ in range(a.runs):
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, a.data, str(a.fy), str(a.quarter)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    for key in ("first", "peers", "again"):
-        values = [r[key] for r in runs]
-        print(
-            f"{key:6s} median {statistics.median(values):.3f} s  runs "
-            + ", ".join(f"{v:.2f}" for v in values)
-        )
-    print(f"units ranked: {runs[0]['units']}")
+        for kind in kinds:  # alternating, each in a fresh process
+            env = dict(os.environ)
+            if kind == "baseline":
+                env["PYTHONPATH"] = os.path.abspath(a.baseline)
+            out = subprocess.run(
+                # -P: the current folder is not put first on sys.path, so a baseline's
+                # kpilib (PYTHONPATH) is the one imported
+                [sys.executable, "-P", "-c", CHILD, a.data, str(a.fy), str(a.quarter)],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=env,
+            )
+            runs[kind].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for kind in kinds:
+        for key in ("first", "peers", "again"):
+            values = [r[key] for r in runs[kind]]
+            print(
+                f"{kind:8s} {key:6s} median {statistics.median(values):.3f} s  runs "
+                + ", ".join(f"{v:.2f}" for v in values)
+            )
+    print(f"units ranked: {runs['kpilib'][0]['units']}")
 
 
 if __name__ == "__main__":
