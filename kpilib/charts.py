@@ -319,9 +319,11 @@ def result_by_quarter(
     """Bar chart of a KPI's result per quarter, with its target and quarterly plan.
 
     Labelled directly: each bar carries its value, the target is the one mark on the value
-    axis (beside its dashed line) and the plan line says "แผน" at its last point, so the
+    axis (beside its dashed line) and the plan line says "แผน" beside its last point, so the
     chart needs no legend and no value scale (fewer, larger texts: legible on a phone, and
     about a third cheaper to draw, ``docs/benchmarks.md``). The value's unit is in the title.
+    The axis always has the fiscal year's four quarters, so a bar has the same width in every
+    quarter's report and the quarters still to come show as empty places.
 
     Args:
         rows: One row per quarter with ``quarter`` (1-4), ``value`` (result or None), and
@@ -339,26 +341,31 @@ def result_by_quarter(
         _empty(ax)
         ax.set_title(heading)
         return fig
-    labels = [f"ไตรมาส {int(q)}" for q in df["quarter"]]
     values = pd.to_numeric(df.get("value"), errors="coerce")
-    x = list(range(len(df)))
+    x = [int(q) - 1 for q in df["quarter"]]  # the year's four quarters, filled as reported
     bars = ax.bar(x, values.fillna(0), color=_COLOURS["main"], width=0.55)
+    plan = pd.to_numeric(df["plan"], errors="coerce") if "plan" in df else None
+    target = pd.to_numeric(df["target"], errors="coerce").dropna() if "target" in df else None
+    tops = [values.max(), plan.max() if plan is not None else None]
+    tops.append(target.iloc[-1] if target is not None and not target.empty else None)
+    high = max((float(t) for t in tops if t is not None and not pd.isna(t)), default=0.0)
     for xi, v, bar in zip(x, values, bars, strict=True):
         text = "ไม่มีข้อมูล" if pd.isna(v) else f"{v:,.2f}"
-        ax.annotate(
+        inside = not pd.isna(v) and v >= 0.12 * high  # tall enough to hold its label
+        ax.annotate(  # inside the bar's top, white: the space above is the plan line's
             text,
             (xi, bar.get_height()),
             ha="center",
-            va="bottom",
+            va="top" if inside else "bottom",
             fontsize=10,
-            xytext=(0, 2),
+            color="white" if inside else "black",
+            xytext=(0, -3 if inside else 2),
             textcoords="offset points",
-            bbox=_LABEL_BOX,  # the plan line passes behind the figure, not through it
-            zorder=4,
+            bbox=None if inside else _LABEL_BOX,
+            zorder=4,  # over the plan line where they meet
         )
-    plan = pd.to_numeric(df["plan"], errors="coerce") if "plan" in df else None
     if plan is not None and plan.notna().any():
-        ax.plot(x, plan, marker="o", color=_COLOURS["plan"])
+        ax.plot(x, plan, marker="o", color=_COLOURS["plan"], zorder=3)
         last = int(plan.notna().to_numpy().nonzero()[0][-1])
         ax.annotate(  # right of the last bar, level with the plan's last point
             "แผน",
@@ -370,15 +377,16 @@ def result_by_quarter(
             bbox=_LABEL_BOX,
             zorder=4,
         )
-    target = pd.to_numeric(df["target"], errors="coerce").dropna() if "target" in df else None
     if target is not None and not target.empty:
         goal = float(target.iloc[-1])
         ax.axhline(goal, color=_COLOURS["target"], linestyle="--")
         ax.set_yticks([goal], [f"ค่าเป้าหมาย {goal:g}"], color=_COLOURS["target"])
     else:
         ax.set_yticks([])
+    ax.tick_params(axis="y", length=0)  # the label sits against its dashed line
     ax.spines["left"].set_visible(False)
-    ax.set_xticks(x, labels)
+    ax.set_xticks(range(4), [f"ไตรมาส {q}" for q in range(1, 5)])
+    ax.set_xlim(-0.5, 3.5)
     ax.set_title(heading)
     ax.margins(y=0.15)
     ax.set_ylim(bottom=0)
@@ -567,7 +575,7 @@ def backlog_ageing(counts: pd.Series, *, title: str = "อายุเรื่�
     ax.set_yticks([])  # each bar carries its count
     ax.spines["left"].set_visible(False)
     ax.set_xlabel("อายุเรื่องนับจากวันที่รับแจ้ง")
-    ax.set_title(wrap_title(title))
+    ax.set_title(wrap_title(title) + "\nหน่วย: เรื่องที่ยังไม่เสร็จ")
     ax.margins(y=0.15)
     return fig
 
