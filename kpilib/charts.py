@@ -336,9 +336,9 @@ def result_by_quarter(
     bars = ax.bar(x, values.fillna(0), color=_COLOURS["main"], width=0.55)
     plan = pd.to_numeric(df["plan"], errors="coerce") if "plan" in df else None
     target = pd.to_numeric(df["target"], errors="coerce").dropna() if "target" in df else None
-    tops = [values.max(), plan.max() if plan is not None else None]
-    tops.append(target.iloc[-1] if target is not None and not target.empty else None)
-    high = max((float(t) for t in tops if t is not None and not pd.isna(t)), default=0.0)
+    goal = float(target.iloc[-1]) if target is not None and not target.empty else None
+    heights = (values.max(), plan.max() if plan is not None else None, goal)
+    high = max((float(h) for h in heights if h is not None and not pd.isna(h)), default=0.0)
     for xi, v, bar in zip(x, values, bars, strict=True):
         text = "ไม่มีข้อมูล" if pd.isna(v) else f"{v:,.2f}"
         inside = not pd.isna(v) and v >= 0.12 * high  # tall enough to hold its label
@@ -367,8 +367,7 @@ def result_by_quarter(
             bbox=_LABEL_BOX,
             zorder=4,
         )
-    if target is not None and not target.empty:
-        goal = float(target.iloc[-1])
+    if goal is not None:
         ax.axhline(goal, color=_COLOURS["target"], linestyle="--")
         ax.set_yticks([goal], [f"ค่าเป้าหมาย {goal:g}"], color=_COLOURS["target"])
     else:
