@@ -386,7 +386,7 @@ def project_progress(
     end), and how many were finished by then (seed 001's figures). ``None`` without tickets."""
     if not bundle.has_table("tickets"):
         return None
-    tickets = unit_rows(bundle, "tickets", unit.code)
+    tickets = unit_tickets(bundle, unit.code)
     declared = forms.project(kpi_id) if forms is not None else None
     months = []
     for no, (y, m) in enumerate(cal.fiscal_months(fy)[:last_report], start=1):
@@ -399,24 +399,26 @@ def project_progress(
 
 
 def month_figures(
-    tickets: pd.DataFrame, unit: Unit, fy: int, month: int, as_of: dt.date
+    tickets: pd.DataFrame | complaints.TicketArrays,
+    unit: Unit,
+    fy: int,
+    month: int,
+    as_of: dt.date,
 ) -> MonthFigures:
     """One month's complaints of the unit (received from the month's first day to ``as_of``)
     and how many of them were finished, in progress, as of ``as_of``."""
     y, m = cal.fiscal_month(fy, month)
-    fig = complaints.monthly_figures(
-        tickets, month=f"{y:04d}-{m:02d}", as_of=as_of, units=[unit.code]
-    ).iloc[0]
-    basis = fig["state_basis"]
+    arr = complaints.TicketArrays.coerce(tickets)
+    fig = arr.unit_month(f"{y:04d}-{m:02d}", as_of, unit.code)
     return MonthFigures(
         report_no=cal.fiscal_month_number(m),
         year=y,
         month=m,
         as_of=as_of,
-        received=int(fig["received"]),
-        finished=int(fig["finished"]),
-        in_progress=int(fig["in_progress"]),
-        state_basis=basis if isinstance(basis, str) else None,
+        received=fig.received,
+        finished=fig.finished,
+        in_progress=fig.in_progress,
+        state_basis=fig.state_basis,
     )
 
 
@@ -433,6 +435,17 @@ def unit_rows(bundle: Bundle, table: str, unit_code: str | None) -> pd.DataFrame
 
     empty, by_unit = memoized(bundle, ("assemble.unit_rows", table), split)
     return by_unit.get(str(unit_code), empty)
+
+
+def unit_tickets(bundle: Bundle, unit_code: str | None) -> complaints.TicketArrays:
+    """A unit's tickets (every ticket: ``None``) decoded for the complaint figures, once per
+    bundle: a report's project form counts up to twelve months and its trend chart the same
+    months again, and each count would otherwise decode the unit's rows anew."""
+    return memoized(
+        bundle,
+        ("assemble.unit_tickets", unit_code),
+        lambda: complaints.TicketArrays.of(unit_rows(bundle, "tickets", unit_code)),
+    )
 
 
 def district_ranking(
@@ -503,7 +516,9 @@ def chart_data(
     in_scope = unit_rows(bundle, "tickets", scope)
     monthly: tuple[MonthCount, ...] = ()
     if district:
-        trend = complaints.monthly_trend(in_scope, unit.code, fy, as_of=as_of)
+        trend = complaints.monthly_trend(
+            unit_tickets(bundle, unit.code), unit.code, fy, as_of=as_of
+        )
         if not trend.empty:
             ym = trend["month"].str.split("-", expand=True).astype(int)
             monthly = tuple(
@@ -755,7 +770,7 @@ def build_monthly_document(params: ReportParameters) -> ReportDocument:
     )
     figures = None
     if bundle.has_table("tickets"):
-        tickets = unit_rows(bundle, "tickets", unit.code)
+        tickets = unit_tickets(bundle, unit.code)
         figures = month_figures(tickets, unit, params.fy, params.month, params.as_of)
     fy_start, _ = cal.fiscal_year_bounds(params.fy)
     return ReportDocument(

@@ -23,6 +23,7 @@ from kpilib.complaints.compliance import ComplianceResult, TicketFlags, evaluate
 from kpilib.complaints.days import bangkok_days, checkpoint_days
 from kpilib.complaints.events import EventLog
 from kpilib.complaints.figures import (
+    MonthCounts,
     TicketArrays,
     TypeTags,
     backlog_ageing,
@@ -84,6 +85,7 @@ __all__ = [
     "ComplianceResult",
     "EventLog",
     "FebruaryRule",
+    "MonthCounts",
     "StateBasis",
     "TicketArrays",
     "TicketFlags",

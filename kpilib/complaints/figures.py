@@ -7,6 +7,7 @@ on or before it (the whole day, Bangkok time).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,23 @@ TICKET_COLUMNS: tuple[str, ...] = (
     "state_class",
     "closed_at",
 )
+
+
+@dataclass(frozen=True)
+class MonthCounts:
+    """One unit's complaint figures of one month: a row of :func:`monthly_figures`."""
+
+    unit_code: str
+    month: str  # YYYY-MM (Common Era)
+    as_of: dt.date
+    window_end: dt.date
+    received: int
+    finished: int
+    in_progress: int
+    closed: int
+    finished_pct: float  # NaN when nothing was received
+    in_progress_pct: float
+    state_basis: str | None  # as_of, export_time, mixed; None when nothing was received
 
 
 @dataclass(frozen=True)
@@ -172,6 +190,11 @@ class TicketArrays:
             object.__setattr__(self, "_by_unit", (key, UnitIndex(self.ucode, self.uvalues, key)))
         return self._by_unit[1]
 
+    def rows_of(self, unit_code: str) -> np.ndarray:
+        """A mask of the rows of one unit."""
+        hits = [i for i, v in enumerate(self.uvalues) if str(v) == str(unit_code)]
+        return np.isin(self.ucode, hits)
+
     def present(self, mask: np.ndarray) -> np.ndarray:
         """Unit codes with at least one row in ``mask``."""
         c = np.unique(self.ucode[mask])
@@ -185,6 +208,29 @@ class TicketArrays:
         self, month: str, as_of: dt.date | None, units: Sequence[str] | None
     ) -> pd.DataFrame:
         """:func:`monthly_figures` on the decoded table."""
+        return pd.DataFrame(self._month_columns(month, as_of, units))
+
+    def unit_month(self, month: str, as_of: dt.date | None, unit_code: str) -> MonthCounts:
+        """One unit's row of :meth:`month_counts` (no table built: a report asks for up to
+        twelve months of its unit)."""
+        cols = self._month_columns(month, as_of, [unit_code])
+        return MonthCounts(
+            unit_code=str(unit_code),
+            month=month,
+            as_of=cols["as_of"],
+            window_end=cols["window_end"],
+            received=int(cols["received"][0]),
+            finished=int(cols["finished"][0]),
+            in_progress=int(cols["in_progress"][0]),
+            closed=int(cols["closed"][0]),
+            finished_pct=float(cols["finished_pct"][0]),
+            in_progress_pct=float(cols["in_progress_pct"][0]),
+            state_basis=cols["state_basis"].iloc[0],
+        )
+
+    def _month_columns(
+        self, month: str, as_of: dt.date | None, units: Sequence[str] | None
+    ) -> dict[str, Any]:
         first, last = month_bounds(month)
         as_of_d = as_of if as_of is not None else last
         if as_of_d < first:
@@ -199,21 +245,19 @@ class TicketArrays:
         n_closed = by_unit.count(m & ~fin & self.closed_by(day_number(as_of_d)))
         n_exp = by_unit.count(m & self.export_only)
         in_prog = received - n_fin - n_closed  # closed as not relevant: not in progress
-        return pd.DataFrame(
-            {
-                "unit_code": unit_list,
-                "month": month,
-                "as_of": as_of_d,
-                "window_end": window_end,
-                "received": received,
-                "finished": n_fin,
-                "in_progress": in_prog,
-                "closed": n_closed,
-                "finished_pct": pct(n_fin, received),
-                "in_progress_pct": pct(in_prog, received),
-                "state_basis": pd.Series(state_basis(n_exp, received), dtype=object),
-            }
-        )
+        return {
+            "unit_code": unit_list,
+            "month": month,
+            "as_of": as_of_d,
+            "window_end": window_end,
+            "received": received,
+            "finished": n_fin,
+            "in_progress": in_prog,
+            "closed": n_closed,
+            "finished_pct": pct(n_fin, received),
+            "in_progress_pct": pct(in_prog, received),
+            "state_basis": pd.Series(state_basis(n_exp, received), dtype=object),
+        }
 
     def closed_by(self, day: int | np.ndarray) -> np.ndarray:
         """Rows closed without being resolved on or before ``day`` (see :func:`_closed_days`)."""
@@ -345,27 +389,38 @@ def monthly_figures_fy(
 
 
 def monthly_trend(
-    tickets: pd.DataFrame, unit_code: str, fy: int, *, as_of: dt.date | str | None = None
+    tickets: pd.DataFrame | TicketArrays,
+    unit_code: str,
+    fy: int,
+    *,
+    as_of: dt.date | str | None = None,
 ) -> pd.DataFrame:
     """Month-by-month figures of one unit for a fiscal year, each month as of its last day.
 
     Months that start after ``as_of`` are left out; the month holding ``as_of`` is cut there.
     Besides the :func:`monthly_figures` columns, ``finished_in_month`` counts tickets (of any
     month) whose ``finished_at`` falls in the month.
+
+    Args:
+        tickets: The tickets table, or its decoded :class:`TicketArrays` (any units: only
+            ``unit_code``'s rows count).
     """
     fy = cal.require_be_year(fy)
     as_of_d = to_date(as_of, "as_of") if as_of is not None else cal.fiscal_year_bounds(fy)[1]
-    arr = TicketArrays.of(_unit_rows(tickets, unit_code))
+    if isinstance(tickets, TicketArrays):
+        arr = tickets
+    else:
+        arr = TicketArrays.of(_unit_rows(tickets, unit_code))
+    mine = arr.rows_of(unit_code)
     rows = []
     for y, m in cal.fiscal_months(fy):
         first = dt.date(y, m, 1)
         if first > as_of_d:
             break
         month_as_of = min(cal.last_day_of_month(y, m), as_of_d)
-        rec = arr.month_counts(f"{y:04d}-{m:02d}", month_as_of, [unit_code]).iloc[0].to_dict()
-        rec["finished_in_month"] = int(
-            ((arr.finished >= day_number(first)) & (arr.finished <= day_number(month_as_of))).sum()
-        )
+        rec = dataclasses.asdict(arr.unit_month(f"{y:04d}-{m:02d}", month_as_of, unit_code))
+        in_month = (arr.finished >= day_number(first)) & (arr.finished <= day_number(month_as_of))
+        rec["finished_in_month"] = int((in_month & mine).sum())
         rows.append(rec)
     return pd.DataFrame(rows)
 
