@@ -542,6 +542,21 @@ def test_pool_of_workers_isolates_the_failing_unit(data_dir, tmp_path):
     assert _status(again) == {"1001": "up to date", "1002": "failed", "1003": "up to date"}
 
 
+@pytest.mark.slow
+def test_render_workers_yield_the_cores_to_the_runs_preparation(data_dir, tmp_path):
+    """Workers start while the ingest and validation children still work (the run's
+    critical path): they run at a lower priority than the command, so those go first."""
+    import os
+
+    pool = run.process_pool(_plan(data_dir, tmp_path / "out", jobs=2), 1)
+    try:
+        niceness = pool.submit(os.nice, 0).result(timeout=300)
+    finally:
+        pool.shutdown(wait=True)
+    assert niceness == min(19, os.nice(0) + worker.WORKER_NICENESS)
+    assert worker.WORKER_NICENESS > 0
+
+
 @pytest.mark.parametrize("folder", ["forms", "signoffs"])
 def test_filled_forms_and_signoffs_are_inputs_of_the_reports(folder, data_dir, tmp_path):
     """Reports read the units' filled forms and sign-off records (kpilib.signoff)."""

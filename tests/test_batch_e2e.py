@@ -71,7 +71,7 @@ def scenario(tmp_path_factory):
             _run_args(root), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + 120
-        while "preparing in a child process" not in log_path.read_text(encoding="utf-8"):
+        while "preparing in " not in log_path.read_text(encoding="utf-8"):
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.1)
         time.sleep(1.5)  # the child is importing / validating
@@ -148,6 +148,44 @@ def test_uncertified_kpis_are_in_the_summary_and_the_exit_code(scenario):
     assert f"not certified: {len(uncertified)} of 3 report(s)" in full.stdout
     for unit in uncertified:
         assert unit in full.stdout.split("not certified:")[1].splitlines()[0]
+
+
+def test_fingerprints_joined_from_two_children_are_the_ones_one_process_computes(scenario):
+    """The full run prepared in two child processes at once (ingest and what each report
+    reads ‖ great-expectations imported, then validation), the parent joining the halves of
+    each report's fingerprint. Computed whole in one process, they must be the same."""
+    from kpilib.batch.state import (
+        FingerprintRequest,
+        hash_inputs,
+        read_state,
+        report_fingerprints,
+    )
+    from kpilib.paths import package_dir, params_dir, report_notebook
+
+    root = scenario["root"]
+    runs = sorted((root / "out" / "2567" / "runs").iterdir())
+    timings = json.loads(runs[-1].read_text(encoding="utf-8"))["timings"]
+    assert "prepare_validation_import" in timings, timings  # the two-child path ran
+    hashes = hash_inputs(
+        data_dir=root / "data",
+        params_dir=params_dir(),
+        notebook=report_notebook(),
+        source_dir=package_dir(),
+    )
+    whole = report_fingerprints(
+        FingerprintRequest(
+            data_dir=str(root / "data"),
+            fy=2567,
+            code_digest=hashes.code_digest(),
+            reports=tuple((unit, 1) for unit in UNITS),
+            lang="th",
+            validate=True,
+            validation_json=str(root / "out" / "2567" / "validation" / "validation.json"),
+        )
+    )
+    for unit in UNITS:
+        state = read_state(root / "out" / "2567" / "Q1" / unit)
+        assert state is not None and state.fingerprint == whole[(unit, 1)], unit
 
 
 def test_one_changed_cell_rerenders_only_the_reports_that_read_it(scenario):

@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kpilib.batch.state import FingerprintRequest, report_fingerprints, utc_now
+from kpilib.batch.state import (
+    FingerprintRequest,
+    ReadParts,
+    report_fingerprints,
+    report_read_parts,
+    utc_now,
+    validation_parts,
+)
 from kpilib.fsio import atomic_write_text
 
 VALIDATION_RECORD = "run.json"
@@ -90,6 +97,7 @@ class Prepared:
     fingerprints: dict[tuple[str, int], str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     peak_rss_kb: int = 0
+    read_parts: ReadParts = field(default_factory=dict)  # prepare_data: fingerprints' data half
 
 
 def cached_validation(vdir: Path, key: str) -> ValidationRecord | None:
@@ -126,6 +134,59 @@ def prepare(req: PrepareRequest) -> Prepared:
         fingerprints = report_fingerprints(fp_req)
         timings["fingerprints"] = time.perf_counter() - t0
     return Prepared(summary, hashes, fingerprints, timings, peak_rss_kb())
+
+
+@dataclass
+class Validated:
+    """What :func:`prepare_validation` returns: the record and, per unit of the reports asked
+    for, the hash of its findings (:func:`kpilib.batch.state.validation_parts`)."""
+
+    validation: ValidationRecord
+    findings: dict[str, str]
+    timings: dict[str, float]
+    peak_rss_kb: int = 0
+
+
+DATA_CHILD_NICENESS = 5
+"""How much :func:`prepare_data` lowers its priority once the ingest is done: hashing what
+the reports read is not on the run's critical path, validation is."""
+
+
+def prepare_data(req: PrepareRequest) -> Prepared:
+    """The data half of :func:`prepare`, beside :func:`prepare_validation` in another process:
+    ingest (if stale), then the hashes of what each report reads. ``Prepared.fingerprints``
+    stays empty: the parent joins the halves (:func:`kpilib.batch.state.fingerprints_of`)."""
+    from kpilib.batch.worker import lower_priority, peak_rss_kb
+    from kpilib.datasets import load_bundle
+
+    t0 = time.perf_counter()
+    hashes = load_bundle(req.data_dir).input_hashes()
+    timings = {"ingest": time.perf_counter() - t0}
+    parts: ReadParts = {}
+    if req.fingerprints is not None:
+        lower_priority(DATA_CHILD_NICENESS)
+        t0 = time.perf_counter()
+        parts = report_read_parts(req.fingerprints)
+        timings["fingerprints"] = time.perf_counter() - t0
+    return Prepared(None, hashes, {}, timings, peak_rss_kb(), read_parts=parts)
+
+
+def prepare_validation(req: PrepareRequest) -> Validated:
+    """The validation half of :func:`prepare`: imports great-expectations first (seconds of
+    work that overlap the ingest of :func:`prepare_data` in the other process), then
+    validates as soon as the ingest is done (it waits on the ingest's lock,
+    :func:`kpilib.datasets.ensure_ingested`)."""
+    from kpilib.batch.worker import peak_rss_kb
+    from kpilib.validation.gx import import_gx
+
+    t0 = time.perf_counter()
+    import_gx()
+    timings = {"validation_import": time.perf_counter() - t0}
+    t0 = time.perf_counter()
+    record = validate(Path(req.data_dir), req.fy, Path(req.validation_dir), req.validation_key)
+    timings["validation_run"] = time.perf_counter() - t0
+    reports = req.fingerprints.reports if req.fingerprints is not None else ()
+    return Validated(record, validation_parts(record.path, reports), timings, peak_rss_kb())
 
 
 def validate(data_dir: Path, fy: int, vdir: Path, key: str) -> ValidationRecord:

@@ -31,7 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -50,11 +50,20 @@ from kpilib.batch.outputs import (
 )
 from kpilib.batch.plan import RunPlan
 from kpilib.batch.pool import WorkerDied, WorkerPool
-from kpilib.batch.prepare import Prepared, PrepareRequest, ValidationRecord, prepare
+from kpilib.batch.prepare import (
+    Prepared,
+    PrepareRequest,
+    ValidationRecord,
+    cached_validation,
+    prepare,
+    prepare_data,
+    prepare_validation,
+)
 from kpilib.batch.state import (
     FingerprintRequest,
     InputHashes,
     ReportState,
+    fingerprints_of,
     hash_inputs,
     inputs_digest,
     is_current,
@@ -263,18 +272,61 @@ def validation_key(hashes: InputHashes, fy: int) -> str:
 
 def _in_child(fn: Callable[..., Any], *args: Any) -> Any:
     """Run ``fn(*args)`` in a one-worker pool (dies with this process); re-raise its error."""
-    pool = WorkerPool(1, initializer=worker_env, initargs=(child_env(),), max_deaths=0)
+    return _in_children((fn, *args))[0]
+
+
+def _in_children(*calls: tuple[Any, ...]) -> list[Any]:
+    """Run each ``(fn, *args)`` at once, each in its own one-worker pool (they die with this
+    process); return their results in order, or re-raise the first call's error (in order:
+    the later ones are stopped)."""
+    pools = [
+        WorkerPool(1, initializer=worker_env, initargs=(child_env(),), max_deaths=0) for _ in calls
+    ]
     try:
-        future = pool.submit(fn, *args)
-        try:
-            return future.result()
-        except WorkerDied as exc:
-            raise RenderError(f"preparing the run failed: {exc}") from None
+        futures = [pool.submit(fn, *args) for pool, (fn, *args) in zip(pools, calls, strict=True)]
+        results = []
+        for future in futures:
+            try:
+                results.append(future.result())
+            except WorkerDied as exc:
+                raise RenderError(f"preparing the run failed: {exc}") from None
+        return results
     except BaseException:
-        pool.abandon()
+        for pool in pools:
+            pool.abandon()
         raise
     finally:
-        pool.shutdown(wait=True)
+        for pool in pools:
+            pool.shutdown(wait=True)
+
+
+def _split(req: PrepareRequest) -> bool:
+    """Whether :func:`_prepare` runs two children: the run ingests and validates afresh."""
+    if not (req.ingest and req.validate):
+        return False
+    return cached_validation(Path(req.validation_dir), req.validation_key) is None
+
+
+def _prepare(req: PrepareRequest) -> Prepared:
+    """Ingest, validation and fingerprints in child processes (:mod:`kpilib.batch.prepare`).
+
+    When the run ingests and must validate afresh, two children work at once: one ingests and
+    hashes what each report reads, the other imports great-expectations meanwhile and
+    validates as soon as the ingest is done; this process joins the halves of the
+    fingerprints. Otherwise one child does it all in turn.
+    """
+    if not _split(req):
+        return _in_child(prepare, req)
+    data, checked = _in_children((prepare_data, req), (prepare_validation, req))
+    if req.fingerprints is not None:
+        fp_req = replace(req.fingerprints, validation_json=checked.validation.path)
+        data.fingerprints = fingerprints_of(fp_req, data.read_parts, checked.findings)
+    data.read_parts = {}
+    data.validation = checked.validation
+    data.timings["validation"] = sum(checked.timings.values())
+    data.timings.update(checked.timings)
+    data.peak_rss_kb = max(data.peak_rss_kb, checked.peak_rss_kb)
+    return data
 
 
 def worker_env(env: dict[str, str]) -> None:
@@ -489,18 +541,6 @@ def run_batch(
                 )
                 early = _early_pool(plan, [(u, q) for u, q, *_ in todo], executor_factory)
                 if plan.ingest or plan.validate:
-                    progress.log(
-                        "preparing in a child process: "
-                        + ", ".join(
-                            s
-                            for s, on in (
-                                ("ingest", plan.ingest),
-                                ("validation", plan.validate),
-                                ("fingerprints", plan.ingest),
-                            )
-                            if on
-                        )
-                    )
                     t0 = time.perf_counter()
                     fp_req = None
                     if plan.ingest:
@@ -513,18 +553,22 @@ def run_batch(
                             validate=plan.validate,
                             month=plan.month,
                         )
-                    prepared = _in_child(
-                        prepare,
-                        PrepareRequest(
-                            data_dir=str(plan.data_dir),
-                            fy=plan.fy,
-                            validation_dir=str(vdir),
-                            validation_key=validation_key(hashes, plan.fy),
-                            ingest=plan.ingest,
-                            validate=plan.validate,
-                            fingerprints=fp_req,
-                        ),
+                    request = PrepareRequest(
+                        data_dir=str(plan.data_dir),
+                        fy=plan.fy,
+                        validation_dir=str(vdir),
+                        validation_key=validation_key(hashes, plan.fy),
+                        ingest=plan.ingest,
+                        validate=plan.validate,
+                        fingerprints=fp_req,
                     )
+                    steps = (("ingest", plan.ingest), ("validation", plan.validate))
+                    progress.log(
+                        ("preparing in two child processes: " if _split(request) else
+                         "preparing in a child process: ")
+                        + ", ".join(s for s, on in (*steps, ("fingerprints", plan.ingest)) if on)
+                    )  # fmt: skip
+                    prepared = _prepare(request)
                     timings["prepare"] = time.perf_counter() - t0
                     timings.update({f"prepare_{k}": v for k, v in prepared.timings.items()})
                     if prepared.validation is not None:

@@ -264,12 +264,47 @@ class FingerprintRequest:
     month: int | None = None
 
 
+ReadParts = dict[tuple[str, int], dict[str, str]]
+"""Per report, the hashes of what it reads (:func:`report_read_parts`)."""
+
+
 def report_fingerprints(req: FingerprintRequest) -> dict[tuple[str, int], str]:
     """The fingerprint of each report in ``req`` (see the module docstring for what it covers).
 
     Reads the canonical tables of the data folder and the validation results; meant to run
     in a child process, like validation, to keep the batch parent small.
     """
+    findings = validation_parts(req.validation_json, req.reports) if req.validate else None
+    return fingerprints_of(req, report_read_parts(req), findings)
+
+
+def fingerprints_of(
+    req: FingerprintRequest, parts: ReadParts, findings: dict[str, str] | None
+) -> dict[tuple[str, int], str]:
+    """Each report's fingerprint from the hashes of the data it reads (:func:`report_read_parts`)
+    and of the validation findings of its unit (:func:`validation_parts`; None: not validated)."""
+    out: dict[tuple[str, int], str] = {}
+    for unit_code, quarter in req.reports:
+        reads = dict(parts[(unit_code, quarter)])
+        if findings is not None:
+            reads["validation"] = findings[unit_code]
+        identity = report_identity(
+            unit_code, req.fy, quarter, lang=req.lang, validate=req.validate, month=req.month
+        )
+        out[(unit_code, quarter)] = fingerprint_digest(req.code_digest, identity, reads)
+    return out
+
+
+def validation_parts(path: str | None, reports: Iterable[tuple[str, int]]) -> dict[str, str]:
+    """The hash of the validation findings that concern each unit of ``reports``."""
+    for_unit = _validation_findings(path)
+    return {unit: for_unit(unit) for unit in dict.fromkeys(u for u, _ in reports)}
+
+
+def report_read_parts(req: FingerprintRequest) -> ReadParts:
+    """Per report of ``req``, the hashes of the data it reads, validation left out: its
+    tables' rows, the quarter's Traffy ranking, its forms and sign-off records. Reads the
+    canonical tables (a child process's work, like validation)."""
     # pandas, the catalogue and the complaint engine: only in the process that fingerprints
     import pandas as pd
 
@@ -321,8 +356,7 @@ def report_fingerprints(req: FingerprintRequest) -> dict[tuple[str, int], str]:
                 rankings[quarter] = _sha(r[cols].astype(str).to_numpy().tolist())
         return rankings[quarter]
 
-    findings = _validation_findings(req.validation_json) if req.validate else None
-    out: dict[tuple[str, int], str] = {}
+    out: ReadParts = {}
     for unit_code, quarter in req.reports:
         unit = cat.unit(unit_code)
         parts = {
@@ -336,12 +370,7 @@ def report_fingerprints(req: FingerprintRequest) -> dict[tuple[str, int], str]:
                 for p in report_input_files(data_dir, unit_code, req.fy, quarter)
             ]
         )
-        if findings is not None:
-            parts["validation"] = findings(unit_code)
-        identity = report_identity(
-            unit_code, req.fy, quarter, lang=req.lang, validate=req.validate, month=req.month
-        )
-        out[(unit_code, quarter)] = fingerprint_digest(req.code_digest, identity, parts)
+        out[(unit_code, quarter)] = parts
     return out
 
 

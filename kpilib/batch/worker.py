@@ -146,9 +146,24 @@ def child_env() -> dict[str, str]:
 _WORKER: dict[str, Any] = {}
 
 
+WORKER_NICENESS = 10
+"""How much lower a render worker's CPU priority is than its parent's (``nice``). While the
+early workers warm up and prime, the ingest and validation children (the run's critical
+path) get the cores first; while they render, only they compete (so they lose nothing), and
+an interactive user of a shared server goes first."""
+
+
+def lower_priority(niceness: int) -> None:
+    """Lower this process's CPU priority by ``niceness`` (where the system allows it)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(niceness)
+
+
 def worker_init(engine: str, env: dict[str, str]) -> None:
-    """Pool initializer: take the parent's settings and import everything once."""
+    """Pool initializer: take the parent's settings, lower the priority
+    (:data:`WORKER_NICENESS`) and import everything once."""
     os.environ.update(env)
+    lower_priority(WORKER_NICENESS)
     ensure_ready(engine)
 
 

@@ -48,6 +48,16 @@ class TableRun:
     failures: list[Failure] = field(default_factory=list)
 
 
+def import_gx() -> None:
+    """Import great-expectations and what validation uses of it now (seconds), so that a
+    process can do it while it waits for something else (:mod:`kpilib.batch.prepare`)."""
+    from kpilib.imports import defer_iri_syntax
+
+    defer_iri_syntax()  # before great-expectations imports jsonschema
+    import great_expectations
+    import great_expectations.expectations  # noqa: F401
+
+
 def new_gx_context() -> Any:
     """An ephemeral great-expectations context with progress bars off (imports GX)."""
     import great_expectations as gx  # lazy: importing GX takes seconds
