@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import io
-import pickle
 import textwrap
 from collections.abc import Mapping, Sequence
 from functools import cache, lru_cache
@@ -88,31 +87,13 @@ def _rc() -> dict[str, Any]:
 
 
 def _figure(*, width: float = 8.0, height: float = 4.2) -> Any:
-    """A new figure and its axes in the report's style.
-
-    Unpickled from a blank figure made once per size and per state of matplotlib's settings:
-    a third of the time of building the axes again (their ticks, spines and texts). The
-    settings are part of the key, so a figure is the one a fresh ``Figure`` would be even
-    where something changed them in between (an analyst's notebook, IPython's inline
-    backend).
-    """
     import matplotlib
-
-    with matplotlib.rc_context(_rc()):
-        settings = repr(sorted(dict.items(matplotlib.rcParams)))  # what a figure reads of them
-        fig = pickle.loads(_blank_figure(width, height, settings))  # bytes made here, below
-    return fig, fig.axes[0]
-
-
-@lru_cache(maxsize=16)
-def _blank_figure(width: float, height: float, settings: str) -> bytes:
-    """A new one-axes figure, pickled; made under the settings ``settings`` describes (the
-    caller's, :func:`_figure`)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height))  # margins: fit_layout, when it is saved
-    fig.add_subplot()
-    return pickle.dumps(fig)
+    with matplotlib.rc_context(_rc()):
+        fig = Figure(figsize=(width, height))  # margins: fit_layout, when it is saved
+        ax = fig.add_subplot()
+    return fig, ax
 
 
 @cache

@@ -267,37 +267,6 @@ def test_the_ranking_chart_drawn_once_serves_every_district():
     )
 
 
-@pytest.mark.parametrize("setting", [None, ("xtick.labelsize", 16), ("axes.linewidth", 3.0)])
-def test_a_chart_from_the_kept_blank_figure_is_the_one_a_fresh_figure_gives(setting, monkeypatch):
-    """Charts start from a blank figure unpickled per size and per state of matplotlib's
-    settings: the drawing must be byte for byte the one of a figure built anew, also when a
-    setting changed after the blank was kept (an analyst's notebook, IPython's backend)."""
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    from kpilib import charts
-
-    def fresh(*, width: float = 8.0, height: float = 4.2):
-        with matplotlib.rc_context(charts._rc()):
-            fig = Figure(figsize=(width, height))
-            return fig, fig.add_subplot()
-
-    def draw() -> str:
-        rows = [{"quarter": q, "value": 60.0 + q, "plan": 55.0 + q, "target": 80} for q in (1, 2)]
-        return charts.figure_svg(
-            charts.result_by_quarter(rows, title="ผลงานรายไตรมาส: ทดสอบ", unit_label="ร้อยละ")
-        )
-
-    draw()  # the blank of this size is kept now, under the current settings
-    with matplotlib.rc_context(dict([setting]) if setting else {}):
-        kept = draw()
-        monkeypatch.setattr(charts, "_figure", fresh)
-        built = draw()
-    assert kept == built
-    if setting is not None:  # the setting reached the drawing
-        assert kept != draw()
-
-
 def test_ranking_caption_counts_from_the_highest_value():
     from kpilib import charts
 
