@@ -244,19 +244,12 @@ class TicketArrays:
         n_fin = by_unit.count(m & fin)
         n_closed = by_unit.count(m & ~fin & self.closed_by(day_number(as_of_d)))
         n_exp = by_unit.count(m & self.export_only)
-        in_prog = received - n_fin - n_closed  # closed as not relevant: not in progress
         return {
             "unit_code": unit_list,
             "month": month,
             "as_of": as_of_d,
             "window_end": window_end,
-            "received": received,
-            "finished": n_fin,
-            "in_progress": in_prog,
-            "closed": n_closed,
-            "finished_pct": pct(n_fin, received),
-            "in_progress_pct": pct(in_prog, received),
-            "state_basis": pd.Series(state_basis(n_exp, received), dtype=object),
+            **_count_columns(received, n_fin, n_closed, n_exp),
         }
 
     def closed_by(self, day: int | np.ndarray) -> np.ndarray:
@@ -308,7 +301,6 @@ def _year_counts(
     n_fin = count(inside & finished)
     n_closed = count(inside & closed)
     n_exp = count(inside & arr.export_only)
-    in_prog = received - n_fin - n_closed  # closed as not relevant: not in progress
     ends = [dt.date.fromordinal(dt.date(1970, 1, 1).toordinal() + int(d)) for d in last]
     return pd.DataFrame(
         {
@@ -316,15 +308,25 @@ def _year_counts(
             "month": np.repeat([f"{y:04d}-{m:02d}" for y, m in months], n),
             "as_of": np.repeat(np.array(ends, dtype=object), n),
             "window_end": np.repeat(np.array(ends, dtype=object), n),
-            "received": received,
-            "finished": n_fin,
-            "in_progress": in_prog,
-            "closed": n_closed,
-            "finished_pct": pct(n_fin, received),
-            "in_progress_pct": pct(in_prog, received),
-            "state_basis": pd.Series(state_basis(n_exp, received), dtype=object),
+            **_count_columns(received, n_fin, n_closed, n_exp),
         }
     )
+
+
+def _count_columns(
+    received: np.ndarray, finished: np.ndarray, closed: np.ndarray, export_only: np.ndarray
+) -> dict[str, Any]:
+    """The count columns of :func:`monthly_figures` from its four counts per row."""
+    in_prog = received - finished - closed  # closed as not relevant: not in progress
+    return {
+        "received": received,
+        "finished": finished,
+        "in_progress": in_prog,
+        "closed": closed,
+        "finished_pct": pct(finished, received),
+        "in_progress_pct": pct(in_prog, received),
+        "state_basis": pd.Series(state_basis(export_only, received), dtype=object),
+    }
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
