@@ -85,19 +85,52 @@ def _days(values: pd.Series, *, raw: bool) -> np.ndarray:
     return pd.to_datetime(mapped, errors="coerce").to_numpy(dtype="datetime64[D]")
 
 
+@dataclass(frozen=True)
+class _FileRows:
+    """One source file's rows of a table: each row's period, by its row number.
+
+    Attributes:
+        rows: The rows' numbers in the file (unique: a row's first appearance).
+        day: Each row's day (``datetime64[D]``, NaT when unreadable), for a dated table.
+        fy: Each row's fiscal year (NaN when unknown), for a table kept by quarter.
+        quarter: Each row's quarter (NaN when unknown), with ``fy``.
+    """
+
+    rows: pd.Index
+    day: np.ndarray | None = None
+    fy: np.ndarray | None = None
+    quarter: np.ndarray | None = None
+
+    def in_period(
+        self, rows: np.ndarray, first: np.datetime64, last: np.datetime64, fy: int, quarter: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(found, inside)`` for ``rows``: which are this file's, and of those which belong
+        to the period (an unreadable period: they do)."""
+        pos = self.rows.get_indexer(rows)
+        found = pos >= 0
+        at = pos[found]
+        if self.day is not None:
+            day = self.day[at]
+            inside = np.isnat(day) | ((day >= first) & (day <= last))
+        else:
+            assert self.fy is not None and self.quarter is not None
+            f, q = self.fy[at], self.quarter[at]
+            inside = np.isnan(f) | np.isnan(q) | ((f == fy) & (q <= quarter))
+        return found, inside
+
+
 class _Rows:
     """Where each raw row of a table went, with its period (canonical, then set aside).
 
     Built once per bundle and table (:func:`kpilib.memo.memoized`): a batch worker asks
-    for every report it renders."""
+    for every report it renders, one source file's rows at a time."""
 
     def __init__(self, bundle: Bundle, decl: TableDecl) -> None:
         self.decl = decl
         kept = bundle.table(decl.table) if bundle.has_table(decl.table) else None
-        self.frames = [
-            f
-            for f in (self._frame(kept), self._frame(bundle.quarantine(decl.table), raw=True))
-            if f is not None
+        self.parts = [  # looked up in this order: a row kept is not also set aside
+            self._by_file(kept),
+            self._by_file(bundle.quarantine(decl.table), raw=True),
         ]
 
     def _raw_columns(self, canonical: str) -> list[str]:
@@ -106,10 +139,10 @@ class _Rows:
             names += [raw for raw, col in src.read.items() if col == canonical]
         return list(dict.fromkeys(names))
 
-    def _frame(self, df: pd.DataFrame | None, *, raw: bool = False) -> pd.DataFrame | None:
+    def _by_file(self, df: pd.DataFrame | None, *, raw: bool = False) -> dict[str, _FileRows]:
         p = self.decl.period
         if df is None or df.empty or p is None or "source_row" not in df.columns:
-            return None
+            return {}
         out = pd.DataFrame(
             {
                 "source_file": df["source_file"].astype(str).to_numpy(),
@@ -128,32 +161,30 @@ class _Rows:
             out["fy"] = pd.to_numeric(df.get(p.fiscal_year), errors="coerce").to_numpy()
             out["quarter"] = pd.to_numeric(df.get(p.quarter), errors="coerce").to_numpy()
         out = out.drop_duplicates(["source_file", "source_row"])
-        return out.set_index(["source_file", "source_row"])
+        files: dict[str, _FileRows] = {}
+        for name, part in out.groupby("source_file", sort=False):
+            columns = {c: part[c].to_numpy() for c in ("day", "fy", "quarter") if c in part}
+            if "day" in columns:
+                columns["day"] = columns["day"].astype("datetime64[D]")
+            files[str(name)] = _FileRows(pd.Index(part["source_row"].to_numpy()), **columns)
+        return files
 
     def in_period(
         self, file: str, rows: Iterable[int], fy: int, quarter: int, as_of: dt.date
     ) -> list[int]:
         """The rows of ``file`` that belong to the period (an unknown period: they do)."""
         rows = np.asarray(list(rows), dtype=np.int64)
-        keys = pd.MultiIndex.from_arrays([np.full(len(rows), file, dtype=object), rows])
         inside = np.ones(len(rows), dtype=bool)
         seen = np.zeros(len(rows), dtype=bool)
         first = np.datetime64(cal.fiscal_year_bounds(fy)[0], "D")
         last = np.datetime64(as_of, "D")
-        for frame in self.frames:
-            pos = frame.index.get_indexer(keys)
-            m = (pos >= 0) & ~seen
-            if not m.any():
+        for part in self.parts:
+            if file not in part:
                 continue
-            if "day" in frame.columns:
-                day = frame["day"].to_numpy(dtype="datetime64[D]")[pos[m]]
-                ok = np.isnat(day) | ((day >= first) & (day <= last))
-            else:
-                f = frame["fy"].to_numpy()[pos[m]]
-                q = frame["quarter"].to_numpy()[pos[m]]
-                ok = np.isnan(f) | np.isnan(q) | ((f == fy) & (q <= quarter))
-            inside[m] = ok
-            seen |= m
+            unseen = np.flatnonzero(~seen)
+            found, ok = part[file].in_period(rows[unseen], first, last, fy, quarter)
+            inside[unseen[found]] = ok
+            seen[unseen[found]] = True
         return [int(r) for r in rows[inside]]
 
 

@@ -543,18 +543,25 @@ def test_pool_of_workers_isolates_the_failing_unit(data_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_render_workers_yield_the_cores_to_the_runs_preparation(data_dir, tmp_path):
+def test_render_workers_yield_the_cores_and_settle_their_garbage_collector(data_dir, tmp_path):
     """Workers start while the ingest and validation children still work (the run's
-    critical path): they run at a lower priority than the command, so those go first."""
+    critical path): they run at a lower priority than the command, so those go first. What
+    their warm-up imported is kept out of the garbage collector's sight, and young
+    collections run less often than Python's default."""
+    import gc
     import os
 
     pool = run.process_pool(_plan(data_dir, tmp_path / "out", jobs=2), 1)
     try:
         niceness = pool.submit(os.nice, 0).result(timeout=300)
+        thresholds = pool.submit(gc.get_threshold).result(timeout=60)
+        frozen = pool.submit(gc.get_freeze_count).result(timeout=60)
     finally:
         pool.shutdown(wait=True)
     assert niceness == min(19, os.nice(0) + worker.WORKER_NICENESS)
     assert worker.WORKER_NICENESS > 0
+    assert thresholds[0] == worker.GC_YOUNG_THRESHOLD
+    assert frozen > 10_000  # the modules a report needs: pandas, matplotlib, papermill...
 
 
 @pytest.mark.parametrize("folder", ["forms", "signoffs"])
