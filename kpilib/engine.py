@@ -288,21 +288,33 @@ def _reset_user_state(shell: Any) -> None:
     shell.execution_count = 1
 
 
+def _timed_out(seconds: float) -> TimeoutError:
+    return TimeoutError(f"cell execution timed out after {seconds} s")
+
+
 @contextlib.contextmanager
 def _cell_timeout(seconds: float | None) -> Iterator[None]:
-    """Raise TimeoutError in the cell after ``seconds`` (main thread, POSIX only)."""
-    usable = (
-        seconds
-        and seconds > 0
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
+    """Raise ``TimeoutError`` in the cell after ``seconds``.
+
+    In the main thread (a process-pool worker, ``kpi report``) a ``SIGALRM`` timer
+    interrupts the cell, even a call blocked in C. In another thread (a Dask worker runs its
+    tasks in threads) a timer raises the error in the cell's thread
+    (:func:`_raise_in_thread`), which Python delivers at the cell's next bytecode: a runaway
+    loop stops at once, a call blocked in C when it returns.
+    """
+    if not seconds or seconds <= 0:
+        yield
+        return
+    if threading.current_thread() is not threading.main_thread():
+        with _thread_timeout(seconds):
+            yield
+        return
+    if not hasattr(signal, "setitimer"):  # not POSIX
         yield
         return
 
     def _expired(signum, frame):
-        raise TimeoutError(f"cell execution timed out after {seconds} s")
+        raise _timed_out(seconds)
 
     previous = signal.signal(signal.SIGALRM, _expired)
     signal.setitimer(signal.ITIMER_REAL, float(seconds))
@@ -311,6 +323,49 @@ def _cell_timeout(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def _raise_in_thread(thread_id: int, exc_type: type[BaseException] | None) -> None:
+    """Ask Python to raise ``exc_type`` in another thread at its next bytecode (``None``:
+    withdraw a request not yet delivered)."""
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc_type) if exc_type else None
+    )
+
+
+@contextlib.contextmanager
+def _thread_timeout(seconds: float) -> Iterator[None]:
+    """:func:`_cell_timeout` outside the main thread: a timer thread raises the error."""
+    target = threading.get_ident()
+    message = str(_timed_out(seconds))
+
+    class _CellTimeout(TimeoutError):  # raised without arguments: it carries its message
+        def __init__(self, *args: object) -> None:
+            super().__init__(*(args or (message,)))
+
+    _CellTimeout.__name__ = _CellTimeout.__qualname__ = "TimeoutError"
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def _expired() -> None:
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _raise_in_thread(target, _CellTimeout)
+
+    timer = threading.Timer(float(seconds), _expired)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+            if state["fired"]:  # the cell ended as the timer fired: nothing left pending
+                _raise_in_thread(target, None)
+        timer.cancel()
 
 
 def _run_cell(shell: Any, cell: Any, *, timeout: float | None) -> bool:

@@ -220,6 +220,34 @@ def test_a_remote_scheduler_renders_the_same_reports_and_isolates_a_failure(
     }
 
 
+def test_cell_timeout_stops_a_runaway_report_on_dask_as_in_the_pool(
+    local_cluster, data_dir, tmp_path
+):
+    """A Dask worker runs its task in a thread, where no SIGALRM reaches the cell: the
+    timeout is raised in that thread instead; the report fails as in the process pool."""
+    address = local_cluster.scheduler_address
+    runs = {
+        name: _run(
+            _plan(
+                data_dir,
+                tmp_path / name,
+                notebook="spins_for_1002.ipynb",
+                cell_timeout=2.0,
+                **extra,
+            )
+        )[0]
+        for name, extra in (("pool", {}), ("dask", {"scheduler": address}))
+    }
+    for result in runs.values():
+        status = {r.unit: r.status for r in result.results}
+        assert status == {"1001": "ok", "1002": "failed", "1003": "ok"}
+        (failed,) = [r for r in result.results if r.status == "failed"]
+        assert "TimeoutError" in failed.error and "timed out after 2.0 s" in failed.error
+    with distributed.Client(local_cluster) as client:
+        worker_pids = set(client.run(os.getpid).values())
+    assert {r.pid for r in runs["dask"].results} <= worker_pids
+
+
 def _fails_once(marker: str) -> str:
     """Raise the first time (as an unexpected error around a render would), then succeed."""
     path = Path(marker)

@@ -207,6 +207,62 @@ def test_cell_timeout_interrupts_a_runaway_cell(tmp_path):
     assert info.value.ename == "TimeoutError"
 
 
+def _in_a_thread(fn):
+    """Run ``fn`` in a thread other than the main one (as a Dask worker runs its tasks)."""
+    import threading
+
+    box = {}
+
+    def target():
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the cell was not stopped"
+    return box
+
+
+def test_cell_timeout_interrupts_a_runaway_cell_outside_the_main_thread(tmp_path):
+    src = _notebook(tmp_path, "while True:\n    pass", "print('never')")
+    box = _in_a_thread(
+        lambda: papermill.execute_notebook(
+            str(src),
+            str(tmp_path / "out.ipynb"),
+            engine_name=engine.ENGINE_NAME,
+            progress_bar=False,
+            execution_timeout=0.3,
+        )
+    )
+    error = box.get("error")
+    assert isinstance(error, PapermillExecutionError) and error.ename == "TimeoutError"
+    assert "timed out after 0.3 s" in error.evalue
+
+
+def test_a_cell_that_ends_in_time_outside_the_main_thread_is_not_interrupted_later(tmp_path):
+    import time
+
+    src = _notebook(tmp_path, "x = 1", "y = x + 1")
+
+    def run_then_wait():
+        nb = papermill.execute_notebook(
+            str(src),
+            str(tmp_path / "out.ipynb"),
+            engine_name=engine.ENGINE_NAME,
+            progress_bar=False,
+            execution_timeout=0.2,
+        )
+        time.sleep(0.5)  # past the timeout: a timer left running would raise here
+        return nb
+
+    box = _in_a_thread(run_then_wait)
+    assert "error" not in box, box.get("error")
+    assert box["value"].cells[-1].execution_count is not None
+
+
 def test_ctrl_c_in_a_cell_stops_the_run(tmp_path):
     src = _notebook(tmp_path, "raise KeyboardInterrupt", "print('never')")
     with pytest.raises(KeyboardInterrupt):
