@@ -11,7 +11,7 @@ same content can be produced outside a notebook (tests, other tools).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -555,7 +555,8 @@ def chart_data(
 
 
 def audit_frame(bundle: Bundle, unit: Unit, *, fy: int, as_of: dt.date) -> pd.DataFrame:
-    """Non-compliant tickets of a district (steps 1 and 2), with the citizen's comment."""
+    """Non-compliant tickets of a district (steps 1 and 2), one row per failed rule, in the
+    audit's order (earliest due first); the citizen's comments: :func:`_comments`."""
     if unit.kind != "district" or not bundle.has_table("events"):
         return pd.DataFrame()
     events = unit_rows(bundle, "events", unit.code)
@@ -564,11 +565,21 @@ def audit_frame(bundle: Bundle, unit: Unit, *, fy: int, as_of: dt.date) -> pd.Da
     reasons = complaints.noncompliance_reasons(res)
     if reasons.empty:
         return reasons
-    if tickets is not None and "comment" in tickets:
-        reasons = reasons.merge(
-            tickets[["ticket_id", "comment"]], on="ticket_id", how="left", validate="m:1"
-        )
     return reasons.sort_values(["due", "ticket_id"], ignore_index=True)
+
+
+def _comments(bundle: Bundle, unit: Unit, ticket_ids: Iterable[str]) -> dict[str, str]:
+    """The citizen's comment on each of ``ticket_ids`` (of the unit's tickets; "" if none)."""
+    if not bundle.has_table("tickets"):
+        return {}
+    tickets = unit_rows(bundle, "tickets", unit.code)
+    if "comment" not in tickets:
+        return {}
+    rows = tickets[tickets["ticket_id"].isin(list(ticket_ids))]
+    return {
+        str(t): "" if c is None or pd.isna(c) else str(c)
+        for t, c in zip(rows["ticket_id"], rows["comment"], strict=True)
+    }
 
 
 def _day(value: object) -> dt.date | None:
@@ -584,9 +595,10 @@ def audit(
     frame = audit_frame(bundle, unit, fy=fy, as_of=as_of)
     if frame.empty:
         return Audit(as_of=as_of, tickets=0)
+    head = frame.head(rows)
+    comments = _comments(bundle, unit, head["ticket_id"])
     sample = []
-    for rec in frame.head(rows).itertuples(index=False):
-        comment = getattr(rec, "comment", "")
+    for rec in head.itertuples(index=False):
         late = rec.late_business_days
         sample.append(
             AuditRow(
@@ -597,7 +609,7 @@ def audit(
                 due=_day(rec.due),
                 actual=_day(rec.actual),
                 late_business_days=None if pd.isna(late) else int(late),
-                comment="" if comment is None or pd.isna(comment) else str(comment),
+                comment=comments.get(str(rec.ticket_id), ""),
             )
         )
     return Audit(as_of=as_of, tickets=int(frame["ticket_id"].nunique()), rows=tuple(sample))
