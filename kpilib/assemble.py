@@ -513,7 +513,6 @@ def chart_data(
     fy, quarter = scorecard.fiscal_year, scorecard.quarter
     district = unit.kind == "district"
     scope = unit.code if district else None
-    in_scope = unit_rows(bundle, "tickets", scope)
     monthly: tuple[MonthCount, ...] = ()
     if district:
         trend = complaints.monthly_trend(
@@ -536,7 +535,7 @@ def chart_data(
     tags = _type_tags(bundle)
     by_type = tags.counts(unit_code=scope, start=fy_start, end=as_of)
     n_tickets = tags.tickets(unit_code=scope, start=fy_start, end=as_of)
-    ageing = complaints.backlog_ageing(in_scope, as_of=as_of)
+    ageing = complaints.backlog_ageing(unit_tickets(bundle, scope), as_of=as_of)
     return ChartData(
         scope_th=unit.name_th if district else "50 สำนักงานเขต",
         monthly=monthly,

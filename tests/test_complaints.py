@@ -340,6 +340,12 @@ def test_chart_helpers() -> None:
     ageing = C.backlog_ageing(tickets, as_of="2023-11-20", unit_code="1001")
     # open on 20 Nov: T1 (46 days), T3 (19 days); T5 (event log) finished 7 Oct
     assert ageing["open"].tolist() == [0, 0, 1, 1]
+    decoded = C.TicketArrays.of(tickets)  # a report passes the decoded tickets of its bundle
+    for unit in ("1001", None):
+        pd.testing.assert_frame_equal(
+            C.backlog_ageing(decoded, as_of="2023-11-20", unit_code=unit),
+            C.backlog_ageing(tickets, as_of="2023-11-20", unit_code=unit),
+        )
     ttf = C.time_to_finish(tickets, unit_code="1003")
     assert ttf["days"].tolist() == [1.0]
 

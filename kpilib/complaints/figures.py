@@ -526,16 +526,30 @@ def complaints_by_type(
 
 
 def backlog_ageing(
-    tickets: pd.DataFrame, *, as_of: dt.date | str, unit_code: str | None = None
+    tickets: pd.DataFrame | TicketArrays,
+    *,
+    as_of: dt.date | str,
+    unit_code: str | None = None,
 ) -> pd.DataFrame:
     """Open tickets as of a day by age (days since received): 0–7, 8–14, 15–30, 31+.
+
+    Args:
+        tickets: The tickets table, or its decoded :class:`TicketArrays`.
+        as_of: The day.
+        unit_code: Only this unit's tickets (every unit: None).
 
     Returns:
         ``bucket, open, state_basis`` in bucket order.
     """
     a = day_number(to_date(as_of, "as_of"))
-    arr = TicketArrays.of(_unit_rows(tickets, unit_code))
-    m = arr.created <= a
+    if isinstance(tickets, TicketArrays):
+        arr = tickets
+        m = arr.created <= a
+        if unit_code is not None:
+            m &= arr.rows_of(unit_code)
+    else:
+        arr = TicketArrays.of(_unit_rows(tickets, unit_code))
+        m = arr.created <= a
     open_ = m & ~((arr.finished <= a) | arr.export_finished | arr.closed_by(a))
     age = a - arr.created[open_]
     counts = []
