@@ -244,6 +244,55 @@ def test_every_text_of_a_chart_is_drawn_inside_the_figure(draw):
     assert plot.width > 0.4 * fig.bbox.width and plot.height > 0.4 * fig.bbox.height
 
 
+_DRAWINGS = {
+    "long type names": lambda c: c.complaints_by_type(_long_labels(), title="ประเภท " * 12),
+    "plan and target": lambda c: c.result_by_quarter(
+        [{"quarter": q, "value": 10.0**q, "plan": 9.0**q, "target": 95} for q in (1, 2, 3, 4)],
+        title="ผลงานรายไตรมาส: ร้อยละของเรื่องร้องเรียนที่ได้รับการแก้ไขจนแล้วเสร็จ",
+        unit_label="ร้อยละ",
+    ),
+    "50 districts": lambda c: c.district_position(
+        _ranking_frame(), unit_code="1010", title="ร้อยละที่แก้ไขแล้ว", target=80.0
+    ),
+    "monthly trend": lambda c: c.monthly_trend(
+        pd.DataFrame(
+            {
+                "year": [2023] * 3,
+                "month": [10, 11, 12],
+                "received": [120, 95, 143],
+                "finished": [80, 101, 99],
+            }
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(_DRAWINGS))
+def test_charts_saved_with_labels_measured_once_are_matplotlibs_own_svg(kind):
+    """figure_svg keeps each label's size for the process (kpilib.charts._svg_canvas): the
+    same figure gives the same bytes as matplotlib's own SVG canvas, also when every label
+    was measured before (a second figure of the same kind)."""
+    import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    from kpilib import charts
+
+    def own(fig) -> str:
+        buf = io.StringIO()
+        with matplotlib.rc_context({**charts._rc(), "svg.fonttype": "none"}):
+            charts.fit_layout(fig)
+            FigureCanvasSVG(fig).print_svg(buf, metadata={"Date": None, "Creator": None})
+        text = buf.getvalue()
+        return text[text.index("<svg") :]
+
+    draw = _DRAWINGS[kind]
+    ours = [charts.figure_svg(draw(charts)) for _ in range(2)]  # the second: sizes kept
+    reference = own(draw(charts))
+    assert ours == [reference, reference]
+    assert charts._svg_canvas() is not FigureCanvasSVG
+    assert "<text" in reference  # the labels are text, measured to be placed
+
+
 def test_the_ranking_chart_drawn_once_serves_every_district():
     """One drawing per quarter, the unit's bar recoloured: exactly that bar is red, and its
     bar has the same place as when drawn for the unit."""
