@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from batchrun import FIXTURES, KPI, run_args, start_run, wait_for
+from fresh_python import python_stdout
 
 from kpilib import batch, cli, sample
 from kpilib.batch import cluster, plan
@@ -96,8 +97,7 @@ def test_dask_is_not_imported_without_scheduler():
         "kpilib.cli._build_parser(); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert python_stdout(code).strip() == "[]"
 
 
 def test_help_documents_the_scheduler(capsys):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fresh_python import python_stdout
 
 from kpilib import sample
 from kpilib.batch import summary_row
@@ -105,8 +106,7 @@ def _peak_mb_of_a_process_that_imports_gx() -> float:
         "from kpilib.batch.worker import peak_rss_kb\n"
         "print(peak_rss_kb())"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(out.stdout.split()[-1]) / 1024
+    return int(python_stdout(code).split()[-1]) / 1024
 
 
 def test_validation_runs_in_a_child_not_in_the_batch_parent(scenario):

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 import yaml
 from conftest import golden_tickets as _golden_tickets
+from fresh_python import python_stdout
 
 from kpilib import complaints as C
 from kpilib.catalog import load_catalog
@@ -631,16 +632,13 @@ def test_day_table_matches_the_calendar(n: int) -> None:
 
 def test_complaint_modules_never_import_the_registry() -> None:
     import json
-    import subprocess
-    import sys
 
     code = (
         "import json, sys\n"
         "import kpilib.complaints\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('kpilib'))))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loaded = json.loads(out.stdout)
+    loaded = json.loads(python_stdout(code))
     assert "kpilib.complaints.measures" in loaded
     assert "kpilib.measures" not in loaded and "kpilib.catalog" not in loaded
 

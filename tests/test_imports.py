@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 
 import pytest
+from fresh_python import python_stdout
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("rfc3987_syntax") is None,
@@ -30,10 +29,7 @@ print(json.dumps({"placed": placed, "lark_on_import": before, "verdicts": verdic
 
 
 def _probe(mode: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(python_stdout(PROBE, mode).strip().splitlines()[-1])
 
 
 def test_jsonschema_imports_without_the_iri_parsers_and_checks_iris_the_same():
@@ -50,5 +46,4 @@ def test_the_stand_in_is_not_placed_once_jsonschema_has_loaded_its_checkers():
         "from kpilib.imports import defer_iri_syntax\n"
         "print(defer_iri_syntax(), hasattr(sys.modules['rfc3987_syntax'], '__kpilib_deferred__'))"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert python_stdout(probe).split() == ["False", "False"]

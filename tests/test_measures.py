@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from fresh_python import python_stdout
 
 from kpilib import measures
 from kpilib.catalog import load_catalog
@@ -210,8 +211,6 @@ def test_every_registered_measure_resolves_to_a_function():
 
 def test_loading_the_catalogue_does_not_import_the_complaint_engine():
     import json
-    import subprocess
-    import sys
 
     code = (
         "import json, sys\n"
@@ -220,10 +219,7 @@ def test_loading_the_catalogue_does_not_import_the_complaint_engine():
         "assert cat.kpi('district_complaints_3_1')\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('kpilib'))))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    loaded = json.loads(out)
+    loaded = json.loads(python_stdout(code))
     assert "kpilib.complaints" not in loaded and "kpilib.measures.side_tables" not in loaded
     assert "kpilib.catalog" in loaded
 

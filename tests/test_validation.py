@@ -6,13 +6,12 @@ import gzip
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from fresh_python import python_stdout
 
 from kpilib import validation as v
 from kpilib.errors import ConfigError, InputError
@@ -202,8 +201,7 @@ def test_report_round_trips_and_loads_without_gx(tmp_path, gx_context):
         "assert 'great_expectations' not in sys.modules, 'GX imported';"
         "print(len(r.findings))"
     )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert res.stdout.strip() == str(len(rep.findings))
+    assert python_stdout(code).strip() == str(len(rep.findings))
 
 
 def test_for_unit_and_blocking_tables(tmp_path, gx_context):
@@ -334,8 +332,7 @@ def test_a_suite_for_an_undeclared_table_is_refused(tmp_path):
 
 def test_import_does_not_load_great_expectations():
     code = "import sys, kpilib.validation; print('great_expectations' in sys.modules)"
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert res.stdout.strip() == "False"
+    assert python_stdout(code).strip() == "False"
 
 
 def test_a_broken_catalogue_stops_validation_loudly(tmp_path, project_root, monkeypatch):
