@@ -87,22 +87,74 @@ def _rc() -> dict[str, Any]:
 
 
 def _figure(*, width: float = 8.0, height: float = 4.2) -> Any:
-    import matplotlib
+    """A one-axes figure; called by chart builders, inside their style (:func:`_styled`)."""
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context(_rc()):
-        fig = Figure(figsize=(width, height))  # margins: fit_layout, when it is saved
-        ax = fig.add_subplot()
+    fig = Figure(figsize=(width, height))  # margins: fit_layout, when it is saved
+    ax = fig.add_subplot()
     return fig, ax
+
+
+_FONT_LISTS = ("font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace")
+"""The rcParams that resolve a generic family name to fonts (part of a font's identity)."""
+
+_FONT_HEIGHTS: dict[tuple[Any, ...], tuple[float, float, float]] = {}
+
+
+class _FontHeightsOnce:
+    """A renderer mixin: a font's ascent, descent and line gap computed once per process.
+
+    To place every text, matplotlib (3.10+) reads these from the font's tables: it looks
+    the font file up and opens its OS/2 and head tables each time (a tenth of a chart's
+    layout). It asks the renderer first (``_get_font_height_metrics``, a hook meant for the
+    PDF backend), so a renderer can answer from a cache; the values are those matplotlib
+    computes (``matplotlib.text.Text._get_layout``), at the renderer's resolution, keyed on
+    the font properties and what resolves their family.
+    """
+
+    def _get_font_height_metrics(self, prop: Any) -> tuple[float | None, ...]:
+        import matplotlib
+        from matplotlib.font_manager import fontManager, get_font
+
+        rc = matplotlib.rcParams
+        dpi = self.points_to_pixels(72)  # type: ignore[attr-defined]
+        key = (
+            prop.copy(),
+            dpi,
+            tuple(tuple(rc[name]) for name in _FONT_LISTS),
+            len(fontManager.ttflist),
+        )
+        heights = _FONT_HEIGHTS.get(key)
+        if heights is None:
+            font = get_font(fontManager._find_fonts_by_props(prop))
+            for table_name, gap, ascent, descent in (
+                ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                ("hhea", "lineGap", "ascent", "descent"),
+            ):
+                table = font.get_sfnt_table(table_name)
+                if table is None:
+                    continue
+                units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+                scale = 1 / units_per_em * prop.get_size_in_points() * dpi / 72
+                heights = (table[ascent] * scale, -table[descent] * scale, table[gap] * scale)
+                break
+            else:
+                return None, None, None  # matplotlib measures "lp" instead
+            _FONT_HEIGHTS[key] = heights
+        return heights
 
 
 @cache
 def _measuring_renderer(dpi: float) -> Any:
     """One renderer per process that only measures text: matplotlib caches text sizes per
-    renderer, so labels every chart repeats (quarters, district names) are measured once."""
+    renderer, so labels every chart repeats (quarters, district names) are measured once;
+    font heights are read once (:class:`_FontHeightsOnce`)."""
     from matplotlib.backends.backend_agg import RendererAgg
 
-    return RendererAgg(1, 1, dpi)
+    class MeasuringRendererAgg(_FontHeightsOnce, RendererAgg):
+        pass
+
+    return MeasuringRendererAgg(1, 1, dpi)
 
 
 def _tick_places(ax: Any) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -199,7 +251,8 @@ def _svg_canvas() -> type:
     after report in a batch worker), so the sizes are kept per process, keyed on everything
     the measurement reads (the text, the font properties and file, the resolution and the
     hinting settings): the same figure gives the same bytes (tested against matplotlib's own
-    canvas), in about a sixth less time (``docs/benchmarks.md``).
+    canvas), in about a sixth less time (``docs/benchmarks.md``). Font heights are read once
+    too (:class:`_FontHeightsOnce`).
     """
     import codecs
 
@@ -210,7 +263,7 @@ def _svg_canvas() -> type:
 
     sizes: dict[tuple[Any, ...], tuple[float, float, float]] = {}
 
-    class MeasuringOnceRendererSVG(RendererSVG):
+    class MeasuringOnceRendererSVG(_FontHeightsOnce, RendererSVG):
         def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> Any:
             if ismath:  # mathtext and TeX: measured as matplotlib does
                 return super().get_text_width_height_descent(s, prop, ismath)

@@ -74,6 +74,15 @@ class _CellStream(io.TextIOBase):
         return len(text)
 
 
+def _output(output_type: str, **fields: Any) -> Any:
+    """A cell output in nbformat v4 form, every field given (``nbformat.v4.new_output``
+    without its schema check of each output: the whole notebook is checked when papermill
+    writes it, and again when it is exported)."""
+    import nbformat
+
+    return nbformat.from_dict({"output_type": output_type, **fields})
+
+
 class _OutputSink:
     """Collects outputs for the cell being executed, in nbformat v4 form."""
 
@@ -91,8 +100,6 @@ class _OutputSink:
         self.outputs.append(output)
 
     def stream(self, name: str, text: str) -> None:
-        import nbformat
-
         if self.outputs is None:
             return
         if self._clear_pending:
@@ -102,15 +109,13 @@ class _OutputSink:
         if last is not None and last.get("output_type") == "stream" and last.get("name") == name:
             last["text"] += text
         else:
-            self.outputs.append(nbformat.v4.new_output("stream", name=name, text=text))
+            self.outputs.append(_output("stream", name=name, text=text))
 
     def display(self, data: dict, metadata: dict | None, *, result_count: int | None) -> None:
-        import nbformat
-
         if result_count is None:
-            out = nbformat.v4.new_output("display_data", data=data, metadata=metadata or {})
+            out = _output("display_data", data=data, metadata=metadata or {})
         else:
-            out = nbformat.v4.new_output(
+            out = _output(
                 "execute_result",
                 data=data,
                 metadata=metadata or {},
@@ -119,11 +124,7 @@ class _OutputSink:
         self._append(out)
 
     def error(self, ename: str, evalue: str, traceback: list[str]) -> None:
-        import nbformat
-
-        self._append(
-            nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=list(traceback))
-        )
+        self._append(_output("error", ename=ename, evalue=evalue, traceback=list(traceback)))
 
     def clear(self, *, wait: bool) -> None:
         if self.outputs is None:

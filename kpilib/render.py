@@ -152,6 +152,7 @@ def _html_exporter() -> Any:
         exclude_output_prompt=True,
         embed_images=True,
         exclude_anchor_links=True,  # an empty anchor serialises as "<a ... />", which HTML opens
+        optimistic_validation=True,  # validate once, after all preprocessors, not after each
     )
 
 

@@ -293,6 +293,26 @@ def test_charts_saved_with_labels_measured_once_are_matplotlibs_own_svg(kind):
     assert "<text" in reference  # the labels are text, measured to be placed
 
 
+@pytest.mark.parametrize("kind", list(_DRAWINGS))
+def test_charts_fitted_with_font_heights_kept_get_matplotlibs_own_margins(kind, monkeypatch):
+    """fit_layout measures with a renderer that reads each font's heights once per process
+    (kpilib.charts._FontHeightsOnce): the same margins as measured by matplotlib's own
+    renderer, also when the heights were read before (a second figure of the same kind)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    from kpilib import charts
+
+    def margins() -> tuple[float, ...]:
+        p = charts.fit_layout(_DRAWINGS[kind](charts)).subplotpars
+        return (p.left, p.right, p.bottom, p.top)
+
+    ours = [margins() for _ in range(2)]
+    assert charts._FONT_HEIGHTS  # matplotlib asked the renderer for them
+    monkeypatch.setattr(charts, "_measuring_renderer", lambda dpi: RendererAgg(1, 1, dpi))
+    reference = margins()
+    assert ours == [reference, reference]
+
+
 def test_the_ranking_chart_drawn_once_serves_every_district():
     """One drawing per quarter, the unit's bar recoloured: exactly that bar is red, and its
     bar has the same place as when drawn for the unit."""
