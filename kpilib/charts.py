@@ -175,7 +175,7 @@ def fit_layout(fig: Any) -> Any:
     """Set the margins of a one-axes figure so that its texts fit inside the figure.
 
     Measures the axes' tight box once (tick labels, axis labels, title, a legend placed
-    outside) and gives the plot the rest; it measures again only if the resized plot would
+    outside) and gives the plot the rest (an axis without a label keeps no room for one); it measures again only if the resized plot would
     draw other tick labels. Constrained layout does the same by drawing the figure twice
     (measured in ``docs/benchmarks.md``). A figure with a layout engine or several axes is
     left alone.
@@ -186,6 +186,10 @@ def fit_layout(fig: Any) -> Any:
     if len(fig.axes) != 1 or fig.get_layout_engine() is not None:
         return fig
     (ax,) = fig.axes
+    for axis in (ax.xaxis, ax.yaxis):
+        if not axis.label.get_text():  # no axis label: it takes no room and is not placed
+            axis.label.set_visible(False)
+            axis.set_label_coords(0.5, 0.5)  # (matplotlib re-places a label at every draw)
     renderer = _measuring_renderer(fig.dpi)
     width, height = fig.get_size_inches()
     dpi = fig.dpi
@@ -415,6 +419,12 @@ def with_thai_digits(fig: Any) -> Any:
     return fig
 
 
+CHECK_LABEL_ANCHORS = False
+"""matplotlib's ``annotation_clip`` for the value labels. Every label is anchored on the plot
+(a bar's end, the plan's last point), so the check matplotlib makes at every measurement and
+draw, that the anchor lies inside the axes, is turned off: about a millisecond a label, a
+few dozen labels a report, the same drawing."""
+
 _LABEL_BOX = {
     "boxstyle": "square,pad=0.15",
     "facecolor": "white",
@@ -487,6 +497,7 @@ def result_by_quarter(
             textcoords="offset points",
             bbox=None if inside else _LABEL_BOX,
             zorder=4,  # over the plan line where they meet
+            annotation_clip=CHECK_LABEL_ANCHORS,
         )
     if plan is not None and plan.notna().any():
         ax.plot(x, plan, marker="o", color=_COLOURS["plan"], zorder=3)
@@ -500,6 +511,7 @@ def result_by_quarter(
             color=_COLOURS["plan"],
             bbox=_LABEL_BOX,
             zorder=4,
+            annotation_clip=CHECK_LABEL_ANCHORS,
         )
     if goal is not None:
         ax.axhline(goal, color=_COLOURS["target"], linestyle="--")
@@ -661,6 +673,7 @@ def complaints_by_type(
             fontsize=8,
             xytext=(3, 0),
             textcoords="offset points",
+            annotation_clip=CHECK_LABEL_ANCHORS,
         )
     ax.set_xticks([])  # each bar carries its count
     ax.spines["bottom"].set_visible(False)
@@ -693,6 +706,7 @@ def backlog_ageing(counts: pd.Series, *, title: str = "อายุเรื่�
             va="bottom",
             xytext=(0, 2),
             textcoords="offset points",
+            annotation_clip=CHECK_LABEL_ANCHORS,
         )
     ax.set_xticks(x, [str(i) for i in counts.index])
     ax.set_yticks([])  # each bar carries its count
