@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpilib import __version__, complaints
+from kpilib import __version__, by_unit, complaints
 from kpilib import calendar as cal
 from kpilib.catalog import Catalog, Unit, load_catalog
 from kpilib.certify import blocking_in_period
@@ -423,18 +423,10 @@ def month_figures(
 
 
 def unit_rows(bundle: Bundle, table: str, unit_code: str | None) -> pd.DataFrame:
-    """A table's rows of one unit (every row: ``None``), the table split by unit once per
-    bundle (a batch worker renders every unit's reports on one bundle)."""
+    """A table's rows of one unit (:func:`kpilib.by_unit.unit_rows`; ``None``: every row)."""
     if unit_code is None:
         return bundle.table(table)
-
-    def split() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-        df = bundle.table(table)
-        codes = df["unit_code"].astype(str)
-        return df.iloc[:0], {str(c): g for c, g in df.groupby(codes, sort=False)}
-
-    empty, by_unit = memoized(bundle, ("assemble.unit_rows", table), split)
-    return by_unit.get(str(unit_code), empty)
+    return by_unit.unit_rows(bundle, table, unit_code)
 
 
 def unit_tickets(bundle: Bundle, unit_code: str | None) -> complaints.TicketArrays:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpilib import calendar as cal
+from kpilib.by_unit import unit_rows
 from kpilib.memo import memoized
 from kpilib.tables import read_booleans
 
@@ -62,20 +63,10 @@ def _ids(kpi_id: str | Sequence[str]) -> list[str]:
 
 
 def _unit_rows(bundle: BundleLike, table: str, unit_code: str) -> pd.DataFrame | None:
-    """The table's rows of one unit (the table is split by unit once per bundle)."""
+    """The table's rows of one unit (:func:`kpilib.by_unit.unit_rows`); None without the table."""
     if not bundle.has_table(table):
         return None
-
-    def split() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-        df = bundle.table(table)
-        codes = df["unit_code"].astype("string")
-        return df.iloc[:0], {
-            str(code): df[(codes == code).fillna(False).to_numpy()]
-            for code in codes.dropna().unique()
-        }
-
-    empty, by_unit = memoized(bundle, ("unit_rows", table), split)
-    return by_unit.get(str(unit_code), empty)
+    return unit_rows(bundle, table, unit_code)
 
 
 # --------------------------------------------------------------------------- council (KPI 1)
