@@ -99,14 +99,15 @@ _FONT_LISTS = ("font.serif", "font.sans-serif", "font.cursive", "font.fantasy", 
 """The rcParams that resolve a generic family name to fonts (part of a font's identity)."""
 
 _FONT_HEIGHTS: dict[tuple[Any, ...], tuple[float, float, float]] = {}
+"""Per font, size and resolution (a chart uses a handful): :class:`_FontHeightsOnce`."""
 
 
 class _FontHeightsOnce:
     """A renderer mixin: a font's ascent, descent and line gap computed once per process.
 
     To place every text, matplotlib (3.10+) reads these from the font's tables: it looks
-    the font file up and opens its OS/2 and head tables each time (a tenth of a chart's
-    layout). It asks the renderer first (``_get_font_height_metrics``, a hook meant for the
+    the font file up and opens its OS/2 and head tables each time (about 5 % of a report's
+    profile). It asks the renderer first (``_get_font_height_metrics``, a hook meant for the
     PDF backend), so a renderer can answer from a cache; the values are those matplotlib
     computes (``matplotlib.text.Text._get_layout``), at the renderer's resolution, keyed on
     the font properties and what resolves their family.
@@ -175,10 +176,11 @@ def fit_layout(fig: Any) -> Any:
     """Set the margins of a one-axes figure so that its texts fit inside the figure.
 
     Measures the axes' tight box once (tick labels, axis labels, title, a legend placed
-    outside) and gives the plot the rest (an axis without a label keeps no room for one); it measures again only if the resized plot would
+    outside) and gives the plot the rest; it measures again only if the resized plot would
     draw other tick labels. Constrained layout does the same by drawing the figure twice
-    (measured in ``docs/benchmarks.md``). A figure with a layout engine or several axes is
-    left alone.
+    (measured in ``docs/benchmarks.md``). An axis without a label keeps no room for one and
+    is not re-placed at every draw. A figure with a layout engine or several axes is left
+    alone.
 
     Returns:
         The figure.

@@ -76,8 +76,8 @@ class _CellStream(io.TextIOBase):
 
 def _output(output_type: str, **fields: Any) -> Any:
     """A cell output in nbformat v4 form, every field given (``nbformat.v4.new_output``
-    without its schema check of each output: the whole notebook is checked when papermill
-    writes it, and again when it is exported)."""
+    without its schema check of each output: the whole notebook is checked once it is
+    executed, when papermill writes it, and an invalid one fails the HTML export)."""
     import nbformat
 
     return nbformat.from_dict({"output_type": output_type, **fields})
