@@ -118,7 +118,7 @@ class _FontHeightsOnce:
         from matplotlib.font_manager import fontManager, get_font
 
         rc = matplotlib.rcParams
-        dpi = self.points_to_pixels(72)  # type: ignore[attr-defined]
+        dpi = getattr(self, "dpi", 72.0)  # Agg: its own, the figure's; SVG: 72 while printing
         key = (
             prop.copy(),
             dpi,
@@ -421,11 +421,14 @@ def with_thai_digits(fig: Any) -> Any:
     return fig
 
 
-CHECK_LABEL_ANCHORS = False
-"""matplotlib's ``annotation_clip`` for the value labels. Every label is anchored on the plot
-(a bar's end, the plan's last point), so the check matplotlib makes at every measurement and
-draw, that the anchor lies inside the axes, is turned off: about a millisecond a label, a
-few dozen labels a report, the same drawing."""
+def _label_clip(anchor: float) -> bool | None:
+    """matplotlib's ``annotation_clip`` for a value label anchored at ``anchor`` on the value
+    axis, which starts at 0 in every chart: an anchor at or above 0 is on the plot, so the
+    check matplotlib makes at every measurement and draw, that it lies inside the axes, is
+    skipped (about a millisecond a label, a few dozen labels a report, the same drawing); a
+    negative one is left to that check (its label hidden below the plot, as before)."""
+    return None if anchor < 0 else False
+
 
 _LABEL_BOX = {
     "boxstyle": "square,pad=0.15",
@@ -499,7 +502,7 @@ def result_by_quarter(
             textcoords="offset points",
             bbox=None if inside else _LABEL_BOX,
             zorder=4,  # over the plan line where they meet
-            annotation_clip=CHECK_LABEL_ANCHORS,
+            annotation_clip=_label_clip(bar.get_height()),
         )
     if plan is not None and plan.notna().any():
         ax.plot(x, plan, marker="o", color=_COLOURS["plan"], zorder=3)
@@ -513,7 +516,7 @@ def result_by_quarter(
             color=_COLOURS["plan"],
             bbox=_LABEL_BOX,
             zorder=4,
-            annotation_clip=CHECK_LABEL_ANCHORS,
+            annotation_clip=_label_clip(float(plan.iloc[last])),
         )
     if goal is not None:
         ax.axhline(goal, color=_COLOURS["target"], linestyle="--")
@@ -675,7 +678,7 @@ def complaints_by_type(
             fontsize=8,
             xytext=(3, 0),
             textcoords="offset points",
-            annotation_clip=CHECK_LABEL_ANCHORS,
+            annotation_clip=_label_clip(v),
         )
     ax.set_xticks([])  # each bar carries its count
     ax.spines["bottom"].set_visible(False)
@@ -708,7 +711,7 @@ def backlog_ageing(counts: pd.Series, *, title: str = "อายุเรื่�
             va="bottom",
             xytext=(0, 2),
             textcoords="offset points",
-            annotation_clip=CHECK_LABEL_ANCHORS,
+            annotation_clip=_label_clip(bar.get_height()),
         )
     ax.set_xticks(x, [str(i) for i in counts.index])
     ax.set_yticks([])  # each bar carries its count

@@ -313,6 +313,45 @@ def test_charts_fitted_with_font_heights_kept_get_matplotlibs_own_margins(kind, 
     assert ours == [reference, reference]
 
 
+_LABELLED = {
+    "values, a gap and a zero": lambda c: c.result_by_quarter(
+        [
+            {"quarter": 1, "value": 55.2, "plan": 20.0, "target": 80},
+            {"quarter": 2, "value": None, "plan": 40.0, "target": 80},
+            {"quarter": 3, "value": 0.0, "plan": 60.0, "target": 80},
+        ],
+        title="ร้อยละที่แก้ไขแล้ว",
+    ),
+    "a negative value and plan": lambda c: c.result_by_quarter(
+        [{"quarter": 1, "value": -5.0, "plan": -3.0}, {"quarter": 2, "value": 10.0, "plan": 8.0}],
+        title="ผลต่าง",
+    ),
+    "a negative last plan": lambda c: c.result_by_quarter(
+        [{"quarter": 1, "value": 4.0, "plan": 2.0}, {"quarter": 2, "value": 6.0, "plan": -1.0}],
+        title="ผลต่าง",
+    ),
+    "counts by type": lambda c: c.complaints_by_type(_long_labels(), title="ประเภท"),
+    "an empty ageing bucket": lambda c: c.backlog_ageing(
+        pd.Series({"0–7 วัน": 5, "8–14 วัน": 0, "15–30 วัน": 3, "31+ วัน": 0})
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(_LABELLED))
+def test_value_labels_drawn_without_the_anchor_check_are_drawn_as_with_it(kind):
+    """Value labels anchored on the plot skip matplotlib's anchor-inside-the-axes check
+    (kpilib.charts._label_clip): the same SVG as with matplotlib's default check on every
+    label, also for negative values (whose labels the check hides below the plot)."""
+    from kpilib import charts
+
+    fig = _LABELLED[kind](charts)
+    assert any(t.get_annotation_clip() is False for t in fig.axes[0].texts)  # skipped somewhere
+    checked = _LABELLED[kind](charts)
+    for text in checked.axes[0].texts:
+        text.set_annotation_clip(None)  # matplotlib's default: checked at every draw
+    assert charts.figure_svg(fig) == charts.figure_svg(checked)
+
+
 def test_the_ranking_chart_drawn_once_serves_every_district():
     """One drawing per quarter, the unit's bar recoloured: exactly that bar is red, and its
     bar has the same place as when drawn for the unit."""
