@@ -542,14 +542,10 @@ def backlog_ageing(
         ``bucket, open, state_basis`` in bucket order.
     """
     a = day_number(to_date(as_of, "as_of"))
-    if isinstance(tickets, TicketArrays):
-        arr = tickets
-        m = arr.created <= a
-        if unit_code is not None:
-            m &= arr.rows_of(unit_code)
-    else:
-        arr = TicketArrays.of(_unit_rows(tickets, unit_code))
-        m = arr.created <= a
+    arr = tickets if isinstance(tickets, TicketArrays) else TicketArrays.of(tickets)
+    m = arr.created <= a
+    if unit_code is not None:
+        m &= arr.rows_of(unit_code)
     open_ = m & ~((arr.finished <= a) | arr.export_finished | arr.closed_by(a))
     age = a - arr.created[open_]
     counts = []
